@@ -27,7 +27,10 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['occlunet', 'occlunet.*']),
     install_requires=CORE + read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt'), 'dev': read_requirements('tests.txt') + ['pre-commit']},
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'dev': read_requirements('tests.txt') + ['pre-commit'],
+    },
     include_package_data=True,
     zip_safe=False,
 )

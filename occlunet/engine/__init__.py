@@ -1,0 +1,20 @@
+"""Runner-level pieces: the weights-only checkpoint loader, distributed set-up on CPU."""
+
+from .dist_setup import init_cpu_distributed, is_cpu_only
+from .safe_checkpoint import (
+    ALLOWED_GLOBALS,
+    UnsafeCheckpointError,
+    load_weights_only,
+    register_safe_checkpoint_loader,
+)
+
+register_safe_checkpoint_loader()
+
+__all__ = [
+    'ALLOWED_GLOBALS',
+    'UnsafeCheckpointError',
+    'init_cpu_distributed',
+    'is_cpu_only',
+    'load_weights_only',
+    'register_safe_checkpoint_loader',
+]

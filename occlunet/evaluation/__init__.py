@@ -1,0 +1,1 @@
+"""Sequence-level metrics (registered in mmdet METRICS) and statistical tests."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: the tiny smoke image set and a runner for the command-line tools."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from occlunet.testing import smoke_cfg_options, write_smoke_coco
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE_CONFIG = REPO / 'configs' / 'smoke' / 'yolox_tiny_smoke.py'
+
+
+@pytest.fixture(scope='session')
+def smoke_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_smoke_coco(tmp_path_factory.mktemp('smoke_data'))
+
+
+def smoke_options(data_root: Path, **extra: object) -> list[str]:
+    """``--cfg-options`` that point the smoke config at a data root written by ``write_smoke_coco``."""
+    opts = {**smoke_cfg_options(data_root), **extra}
+    return ['--cfg-options', *(f'{k}={v}' for k, v in opts.items())]
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    env['PYTHONPATH'] = f'{REPO}{os.pathsep}{env.get("PYTHONPATH", "")}'
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env['PYTHON'] = sys.executable
+    return env
+
+
+def run_tool(
+    *args: str | Path, timeout: float = 600, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``python tools/...`` (or a shell script in tools/) from the repo root and capture its output."""
+    first = str(args[0])
+    cmd = [str(a) for a in args] if first.endswith('.sh') else [sys.executable, *map(str, args)]
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=tool_env(**(env or {})), capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}'
+        )
+    return proc

@@ -1,0 +1,82 @@
+"""tools/make_synthetic.py end to end in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_make_synthetic_cli(tmp_path):
+    out = tmp_path / 'synth'
+    env = {**os.environ, 'PYTHONPATH': f'{REPO}{os.pathsep}{os.environ.get("PYTHONPATH", "")}'}
+    cmd = [
+        sys.executable,
+        'tools/make_synthetic.py',
+        '--out',
+        str(out),
+        '--studies',
+        '4',
+        '--size',
+        '64',
+        '--seed',
+        '1',
+        '--frames-min',
+        '4',
+        '--frames-max',
+        '6',
+        '--fps-min',
+        '2',
+        '--fps-max',
+        '3',
+        '--occlusion-fraction',
+        '1.0',
+        '--classes',
+        'M1',
+        'M2',
+        '--split',
+        '0.5',
+        '0.25',
+        '0.25',
+        '--compress',
+        'rle',
+        '--bits-stored',
+        '10',
+        '--workers',
+        '2',
+    ]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    names = sorted(p.name for p in (out / 'dicom').iterdir())
+    assert names == sorted(f'S{i:04d}_{v}.dcm' for i in range(4) for v in ('PA', 'LAT'))
+    assert sorted(p.name for p in (out / 'annotations').iterdir()) == [
+        'all.json',
+        'test.json',
+        'train.json',
+        'val.json',
+    ]
+    data = json.loads((out / 'annotations' / 'all.json').read_text())
+    assert len(data['videos']) == 8 and len(data['annotations']) == 8  # every study occluded, both views
+    assert {a['category_id'] for a in data['annotations']} <= {1, 2}
+    assert all(4 <= v['num_frames'] <= 6 and v['frame_rate'] in (2.0, 2.5, 3.0) for v in data['videos'])
+    assert data['info']['params']['compress'] == 'rle' and data['info']['params']['bits_stored'] == 10
+    sizes = [
+        len(json.loads((out / 'annotations' / f'{s}.json').read_text())['videos'])
+        for s in ('train', 'val', 'test')
+    ]
+    assert sizes == [4, 2, 2]
+    summary = json.loads(proc.stdout[proc.stdout.index('{') :])
+    assert summary['num_studies'] == 4 and summary['num_occluded_studies'] == 4
+
+
+def test_cli_rejects_bad_arguments(tmp_path):
+    cmd = [sys.executable, 'tools/make_synthetic.py', '--out', str(tmp_path), '--bits-stored', '8']
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and 'bits-stored' in proc.stderr

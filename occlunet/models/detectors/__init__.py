@@ -1,0 +1,5 @@
+"""Detectors."""
+
+from .occlunet import OccluNet
+
+__all__ = ['OccluNet']

@@ -1,0 +1,29 @@
+"""Building blocks shared by the OccluNet modules (plain ``nn.Module``s, not registered)."""
+
+from .attention import (
+    INIT_STD,
+    SDPA_MAX_CUDA_BATCH,
+    FeedForward,
+    FusedMultiheadAttention,
+    PreNormTransformerLayer,
+    batched_sdpa,
+    check_heads,
+    init_transformer_weights,
+    trunc_normal_init,
+)
+from .frame_window import check_num_frames, resolve_target_index, window_frame_indices
+
+__all__ = [
+    'INIT_STD',
+    'SDPA_MAX_CUDA_BATCH',
+    'FeedForward',
+    'FusedMultiheadAttention',
+    'PreNormTransformerLayer',
+    'batched_sdpa',
+    'check_heads',
+    'check_num_frames',
+    'init_transformer_weights',
+    'resolve_target_index',
+    'trunc_normal_init',
+    'window_frame_indices',
+]

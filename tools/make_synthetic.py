@@ -40,6 +40,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument('--fps-min', type=float, default=_DEFAULTS.fps_min)
     ap.add_argument('--fps-max', type=float, default=_DEFAULTS.fps_max)
     ap.add_argument(
+        '--duration-min',
+        type=float,
+        default=_DEFAULTS.duration_s[0],
+        help='wanted run length in s (frames = clip(round(duration * fps), frames-min, frames-max))',
+    )
+    ap.add_argument('--duration-max', type=float, default=_DEFAULTS.duration_s[1])
+    ap.add_argument(
         '--occlusion-fraction',
         type=float,
         default=_DEFAULTS.occlusion_fraction,
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
         frames_max=args.frames_max,
         fps_min=args.fps_min,
         fps_max=args.fps_max,
+        duration_s=(args.duration_min, args.duration_max),
         occlusion_fraction=args.occlusion_fraction,
         classes=tuple(args.classes),
         compress=args.compress,

@@ -137,6 +137,9 @@ class SynthParams:
             raise ValueError(f'need 1 <= frames_min <= frames_max, got {self.frames_min}, {self.frames_max}')
         if not 0 < self.fps_min <= self.fps_max:
             raise ValueError(f'need 0 < fps_min <= fps_max, got {self.fps_min}, {self.fps_max}')
+        self.duration_s = (float(self.duration_s[0]), float(self.duration_s[1]))
+        if not 0 < self.duration_s[0] <= self.duration_s[1]:
+            raise ValueError(f'need 0 < duration_s[0] <= duration_s[1], got {self.duration_s}')
         if not 0.0 <= self.occlusion_fraction <= 1.0:
             raise ValueError(f'occlusion_fraction must be in [0, 1], got {self.occlusion_fraction}')
         if self.size < 32:

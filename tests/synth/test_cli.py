@@ -80,3 +80,30 @@ def test_cli_rejects_bad_arguments(tmp_path):
     cmd = [sys.executable, 'tools/make_synthetic.py', '--out', str(tmp_path), '--bits-stored', '8']
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and 'bits-stored' in proc.stderr
+
+
+def _load_cli():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('make_synthetic', REPO / 'tools' / 'make_synthetic.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize('fps, duration, frames', [(1.0, 3.0, 3), (4.0, 19.0, 76)])
+def test_cli_reaches_3_to_76_frames(tmp_path, fps, duration, frames):
+    """The issue asks for 1-4 frames/s and 3-76 frames: the run length (--duration-*) sets the frame count."""
+    cli = _load_cli()
+    args = ['--out', str(tmp_path), '--studies', '1', '--size', '32', '--seed', '2', '--no-progress']
+    args += ['--fps-min', str(fps), '--fps-max', str(fps), '--frames-min', '3', '--frames-max', '76']
+    args += ['--duration-min', str(duration), '--duration-max', str(duration), '--occlusion-fraction', '1']
+    summary = cli.main(args)
+    data = json.loads((tmp_path / 'annotations' / 'all.json').read_text())
+    assert [v['num_frames'] for v in data['videos']] == [frames, frames]
+    assert all(v['frame_rate'] == fps for v in data['videos'])
+    assert data['info']['params']['duration_s'] == [duration, duration]
+    assert summary['num_frames'] == 2 * frames
+    assert all(0 <= a['frame_start'] <= a['frame_end'] < frames for a in data['annotations'])
+    defaults = cli.parse_args(['--out', str(tmp_path)])
+    assert (defaults.duration_min, defaults.duration_max) == (6.0, 9.0)

@@ -156,5 +156,9 @@ def test_params_validation():
         SynthParams(bits_stored=8)
     with pytest.raises(ValueError):
         SynthParams(compress='jpeg')
+    with pytest.raises(ValueError):
+        SynthParams(duration_s=(9.0, 6.0))
+    with pytest.raises(ValueError):
+        SynthParams(duration_s=(0.0, 6.0))
     with pytest.raises(TypeError):
         SynthParams(not_a_field=1)

@@ -15,7 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
-from occlunet.engine import init_cpu_distributed, is_cpu_only
+from occlunet.engine import init_cpu_distributed, is_cpu_only, set_data_root
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,6 +69,8 @@ def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if args.data_root is not None:
+        set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

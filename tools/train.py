@@ -15,7 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
-from occlunet.engine import init_cpu_distributed, is_cpu_only
+from occlunet.engine import init_cpu_distributed, is_cpu_only, set_data_root
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,6 +34,9 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint; without a path, from the latest checkpoint in the work dir',
     )
     parser.add_argument(
+        '--data-root', help="dataset root for every dataloader (default: the config's, data/synth_dsa/)"
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -50,6 +53,8 @@ def parse_args() -> argparse.Namespace:
 def build_cfg(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if args.data_root is not None:
+        set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

@@ -1,5 +1,6 @@
 """Runner-level pieces: the weights-only checkpoint loader, distributed set-up on CPU."""
 
+from .data_root import set_data_root
 from .dist_setup import init_cpu_distributed, is_cpu_only
 from .safe_checkpoint import (
     ALLOWED_GLOBALS,
@@ -17,4 +18,5 @@ __all__ = [
     'is_cpu_only',
     'load_weights_only',
     'register_safe_checkpoint_loader',
+    'set_data_root',
 ]

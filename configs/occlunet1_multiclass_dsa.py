@@ -1,10 +1,8 @@
 # OccluNet1 with the five occlusion classes (M1, M2, ICA_intracranial, ICA_extracranial, unknown).
-_base_ = ['./occlunet1_dsa.py']
+_base_ = [
+    '_base_/models/occlunet1_yolox_s.py',
+    '_base_/datasets/dsa_windows_multiclass.py',
+    '_base_/schedules/sgd_nesterov_20e.py',
+]
 
-classes = ('M1', 'M2', 'ICA_intracranial', 'ICA_extracranial', 'unknown')
 model = dict(bbox_head=dict(num_classes=5))
-train_dataloader = dict(dataset=dict(metainfo=dict(classes=classes), single_class=False))
-val_dataloader = dict(dataset=dict(metainfo=dict(classes=classes), single_class=False))
-test_dataloader = dict(dataset=dict(metainfo=dict(classes=classes), single_class=False))
-val_evaluator = dict(single_class=False)
-test_evaluator = dict(single_class=False)

@@ -13,7 +13,11 @@ train_pipeline = [
     dict(type='MinIntensityProjection', channels=1),
     dict(type='PackDSAInputs'),
 ]
-test_pipeline = [*minip_pipeline_head, dict(type='MinIntensityProjection', channels=1), dict(type='PackDSAInputs')]
+test_pipeline = [
+    *minip_pipeline_head,
+    dict(type='MinIntensityProjection', channels=1),
+    dict(type='PackDSAInputs'),
+]
 
 train_dataloader = dict(dataset=dict(num_frames=None, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -80,5 +80,7 @@ test_dataloader = dict(
         pipeline=test_pipeline,
     ),
 )
-val_evaluator = dict(type='SequenceDetectionMetric', distance_thr=25.0, ref_size=512, single_class=single_class)
+val_evaluator = dict(
+    type='SequenceDetectionMetric', distance_thr=25.0, ref_size=512, single_class=single_class
+)
 test_evaluator = val_evaluator

@@ -1,0 +1,23 @@
+# dsa_windows at 256x256 network input (the *_tiny configs). Lists cannot be merged item by item, so the
+# pipelines are restated with the new scale.
+_base_ = ['./dsa_windows.py']
+
+img_scale = (256, 256)
+train_pipeline = [
+    dict(type='LoadDSASequence'),
+    dict(type='ResizeSequence', scale=img_scale),
+    dict(type='NormalizeIntensity'),
+    dict(type='RandomSequenceFlip', prob=0.5, direction='horizontal'),
+    dict(type='NeighbourFrameStack', k=1),
+    dict(type='PackDSAInputs'),
+]
+test_pipeline = [
+    dict(type='LoadDSASequence'),
+    dict(type='ResizeSequence', scale=img_scale),
+    dict(type='NormalizeIntensity'),
+    dict(type='NeighbourFrameStack', k=1),
+    dict(type='PackDSAInputs'),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -10,41 +10,55 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
+SAMPLE_DIMS = 4  # (T, C, H, W)
+BATCH_DIMS = 5  # (N, T, C, H, W)
+
 
 @MODELS.register_module()
 class SequenceDataPreprocessor(BaseDataPreprocessor):
     """Stack, pad and normalise a list of (T, C, H, W) samples.
 
-    Samples of different length T (whole sequences) are zero-padded at the end of the time axis; each data
-    sample's metainfo gets ``num_valid_frames`` (its own T), so models never read the padding. H and W are
-    padded at the bottom/right to a multiple of ``pad_size_divisor`` (``batch_input_shape``, ``pad_shape``
-    are recorded as in mmdet's ``DetDataPreprocessor``).
+    Each sample is normalised, ``(x - mean) / std``, then padded at the bottom/right to H_pad, W_pad: the
+    largest H and W of the batch rounded up to a multiple of ``pad_size_divisor`` (filled with
+    ``pad_value``, a value of the normalised input). Samples of different length T (whole sequences) are
+    zero-padded at the end of the time axis; each data sample's metainfo gets ``num_valid_frames`` (its own
+    T), so models never read those frames, and ``batch_input_shape`` = ``pad_shape`` = (H_pad, W_pad) as in
+    mmdet's ``DetDataPreprocessor``. Boxes are unchanged (padding is at the bottom/right).
 
     Args:
-        mean: subtracted from the pixels (the dataset's frames are in [0, 1]; None keeps them).
-        std: divides the pixels after the mean.
+        mean: subtracted from the pixels (the dataset's frames are in [0, 1]); one value for all channels
+            or one per channel C; None subtracts nothing.
+        std: divides the pixels after the mean; one value or one per channel, each > 0; None divides by 1.
         pad_size_divisor: H and W are padded to a multiple of this (32 for YOLOX's strides).
         pad_value: value of the spatial padding (after normalisation).
+        non_blocking: as in mmengine's ``BaseDataPreprocessor``.
 
     Shape:
-        data['inputs']: list of N tensors (T_i, C, H_i, W_i) -> (N, max T_i, C, H_pad, W_pad)
+        data['inputs']: list of N tensors (T_i, C, H_i, W_i) (or one (N, T, C, H, W) tensor)
+        -> (N, max T_i, C, H_pad, W_pad) float32.
     """
 
     def __init__(
         self,
-        mean: float | None = None,
-        std: float | None = None,
+        mean: float | Sequence[float] | None = None,
+        std: float | Sequence[float] | None = None,
         pad_size_divisor: int = 32,
         pad_value: float = 0.0,
         non_blocking: bool = False,
     ) -> None:
         super().__init__(non_blocking=non_blocking)
-        if std is not None and std <= 0:
-            raise ValueError(f'std must be > 0, got {std}')
         if pad_size_divisor < 1:
-            raise ValueError(f'pad_size_divisor must be >= 1, got {pad_size_divisor}')
-        self.mean = mean
-        self.std = std
+            raise ValueError(
+                f'SequenceDataPreprocessor: pad_size_divisor must be >= 1, got {pad_size_divisor}'
+            )
+        self._normalize = mean is not None or std is not None
+        mean_t = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.float32).reshape(-1)
+        std_t = torch.as_tensor(1.0 if std is None else std, dtype=torch.float32).reshape(-1)
+        if (std_t <= 0).any():
+            raise ValueError(f'SequenceDataPreprocessor: std must be > 0, got {std}')
+        # (1, C or 1, 1, 1): broadcast over the (T, C, H, W) of one sample
+        self.register_buffer('mean', mean_t.view(1, -1, 1, 1), persistent=False)
+        self.register_buffer('std', std_t.view(1, -1, 1, 1), persistent=False)
         self.pad_size_divisor = pad_size_divisor
         self.pad_value = pad_value
 
@@ -52,10 +66,32 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         inputs: Sequence[Tensor] | Tensor = data['inputs']
         samples = data.get('data_samples')
-        if isinstance(inputs, Tensor) and inputs.dim() == 5:
+        if isinstance(inputs, Tensor):
+            if inputs.dim() != BATCH_DIMS:
+                raise ValueError(
+                    'SequenceDataPreprocessor: expects a list of (T, C, H, W) samples or an (N, T, C, H, W) '
+                    f'tensor, got a tensor of shape {tuple(inputs.shape)}'
+                )
             inputs = list(inputs)
-        if not inputs or any(x.dim() != 4 for x in inputs):
-            raise ValueError('SequenceDataPreprocessor expects (T, C, H, W) samples')
+        if len(inputs) == 0:
+            raise ValueError('SequenceDataPreprocessor: got an empty batch')
+        bad = [tuple(x.shape) for x in inputs if x.dim() != SAMPLE_DIMS]
+        if bad:
+            raise ValueError(f'SequenceDataPreprocessor: expects (T, C, H, W) samples, got shapes {bad}')
+        channels = {x.shape[1] for x in inputs}
+        if len(channels) != 1:
+            raise ValueError(f'SequenceDataPreprocessor: samples have different channel counts {channels}')
+        num_c = channels.pop()
+        for name, stat in (('mean', self.mean), ('std', self.std)):
+            if stat.shape[1] not in (1, num_c):
+                raise ValueError(
+                    f'SequenceDataPreprocessor: {name} has {stat.shape[1]} values for {num_c} input channels'
+                )
+        if samples is not None and len(samples) != len(inputs):
+            raise ValueError(
+                f'SequenceDataPreprocessor: {len(inputs)} inputs but {len(samples)} data samples'
+            )
+
         num_t = max(x.shape[0] for x in inputs)
         div = self.pad_size_divisor
         pad_h = -(-max(x.shape[2] for x in inputs) // div) * div
@@ -63,13 +99,11 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
         batch = []
         for x in inputs:
             x = x.float()
-            if self.mean is not None:
-                x = x - self.mean
-            if self.std is not None:
-                x = x / self.std
+            if self._normalize:
+                x = (x - self.mean) / self.std
             t, _, h, w = x.shape
             x = F.pad(x, (0, pad_w - w, 0, pad_h - h), value=self.pad_value)
-            if t < num_t:  # zero frames after the end: marked invalid below, never read
+            if t < num_t:  # zero frames after the end: marked by num_valid_frames, never read
                 x = torch.cat([x, x.new_zeros((num_t - t, *x.shape[1:]))])
             batch.append(x)
         stacked = torch.stack(batch)  # (N, T, C, H_pad, W_pad)
@@ -79,7 +113,7 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
                     dict(
                         batch_input_shape=(pad_h, pad_w),
                         pad_shape=(pad_h, pad_w),
-                        num_valid_frames=x.shape[0],
+                        num_valid_frames=int(x.shape[0]),
                     )
                 )
         return {'inputs': stacked, 'data_samples': samples}

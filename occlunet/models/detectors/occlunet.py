@@ -8,9 +8,13 @@ import torch
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample, SampleList
+from mmdet.structures.bbox import bbox_flip
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from ..trackers import Track
 
 
 @MODELS.register_module()
@@ -20,7 +24,13 @@ class OccluNet(BaseDetector):
     Each frame's backbone + neck features are computed once: a training batch of N windows of T frames
     runs the backbone on N*T frames; :meth:`predict` on a whole sequence of S frames runs it S times and
     the temporal module over the cached features of the sliding windows (replicate padding at the ends),
-    so every frame gets predictions. The per-frame detections are then linked into tracks.
+    so every frame gets predictions, equal to those of the window samples centred on it. The per-frame
+    detections are then linked into tracks.
+
+    Predictions (:meth:`predict`, ``rescale=True``) are in DICOM pixels: a flip recorded in the metainfo
+    (``flip``, ``flip_direction``, on ``img_shape``) is undone, then the boxes are divided by
+    ``scale_factor`` (w, h, w, h), as the data contract (``PackDSAInputs``) defines. Tracks are linked in
+    network-input pixels (the tracker's ``radius``) and mapped the same way.
 
     Args:
         backbone: e.g. ``MultiFrameCSPDarknet`` (frame stacks as channels).
@@ -28,13 +38,20 @@ class OccluNet(BaseDetector):
         temporal_neck: ``TemporalNeck`` with ``TemporalAttention`` (OccluNet1) or
             ``DividedSpaceTimeAttention`` (OccluNet2); its ``num_frames`` is the window length T.
         bbox_head: mmdet ``YOLOXHead``.
-        tracker: ``TrajectoryLinker`` config (TASK_UTILS); None returns per-frame detections only.
-        feat_chunk_size: frames per backbone call in sequence inference (bounds memory).
-        train_cfg / test_cfg: passed to the head (SimOTA assigner; score threshold and NMS).
+        tracker: ``TrajectoryLinker`` config (TASK_UTILS); None gives no tracks (``pred_tracks`` empty).
+        feat_chunk_size: frames per backbone call and windows per temporal-module/head call in sequence
+            inference (bounds memory).
+        train_cfg: passed to the head (SimOTA assigner).
+        test_cfg: passed to the head: ``score_thr``, ``nms``; ``max_per_img`` (optional; mmdet's YOLOX head
+            ignores it) keeps the best detections of each frame after NMS, in both predict paths.
+        data_preprocessor: e.g. ``SequenceDataPreprocessor``.
+        init_cfg: mmengine init config.
 
     Shape:
-        training inputs: (N, T, C, H, W) windows, targets of the centre frame.
-        sequence inputs: (1, S, C, H, W) whole sequences (``frame_id`` None in the metainfo).
+        training inputs: (N, T, C, H, W) windows, targets of the target (centre) frame.
+        window inputs to predict: (N, T, C, H, W), ``frame_id`` an int in every metainfo.
+        sequence inputs to predict: (N, S, C, H, W) whole sequences (``frame_id`` None in the metainfo,
+        ``num_valid_frames`` the length of each), usually N = 1.
     """
 
     def __init__(
@@ -52,12 +69,14 @@ class OccluNet(BaseDetector):
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if feat_chunk_size < 1:
-            raise ValueError(f'feat_chunk_size must be >= 1, got {feat_chunk_size}')
+            raise ValueError(f'OccluNet: feat_chunk_size must be >= 1, got {feat_chunk_size}')
+        # mmdet's heads read cfg.score_thr etc. as attributes: plain dicts need wrapping
+        train_cfg = ConfigDict(train_cfg) if train_cfg is not None else None
+        test_cfg = ConfigDict(test_cfg) if test_cfg is not None else None
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.temporal_neck = MODELS.build(temporal_neck)
-        bbox_head = dict(bbox_head, train_cfg=train_cfg, test_cfg=test_cfg)
-        self.bbox_head = MODELS.build(bbox_head)
+        self.bbox_head = MODELS.build(dict(bbox_head, train_cfg=train_cfg, test_cfg=test_cfg))
         self.tracker = TASK_UTILS.build(tracker) if tracker is not None else None
         self.feat_chunk_size = feat_chunk_size
         self.train_cfg = train_cfg
@@ -82,9 +101,11 @@ class OccluNet(BaseDetector):
         Shape:
             inputs: (N, T, C, H, W) -> tuple per level of (N, C_l, H_l, W_l)
         """
-        n, t = inputs.shape[:2]
+        if inputs.dim() != 5:
+            raise ValueError(f'OccluNet: expected windows (N, T, C, H, W), got shape {tuple(inputs.shape)}')
+        t = inputs.shape[1]
         if t != self.num_frames:
-            raise ValueError(f'windows of {t} frames given to a model built for {self.num_frames}')
+            raise ValueError(f'OccluNet: windows of {t} frames given to a model built for {self.num_frames}')
         feats = self.frame_features(inputs.flatten(0, 1))  # each (N*T, C_l, H_l, W_l), frame-major per window
         return tuple(self.temporal_neck(feats))
 
@@ -95,11 +116,17 @@ class OccluNet(BaseDetector):
         return self.bbox_head.forward(self.extract_feat(inputs))
 
     def predict(self, inputs: Tensor, data_samples: SampleList, rescale: bool = True) -> SampleList:
-        """Window samples get the target frame's detections; whole sequences get per-frame detections
-        (``pred_instances`` with a ``frame_ids`` field) and ``pred_tracks`` (best first), in DICOM pixels
-        when ``rescale``."""
-        if all(s.metainfo.get('frame_id') is not None for s in data_samples):
-            results = self.bbox_head.predict(self.extract_feat(inputs), data_samples, rescale=rescale)
+        """Window samples get the target frame's detections (``pred_instances``); whole sequences get
+        per-frame detections (``pred_instances`` with a ``frame_ids`` field) and ``pred_tracks`` (best
+        first), in DICOM pixels when ``rescale``. A batch must not mix the two."""
+        windowed = [s.metainfo.get('frame_id') is not None for s in data_samples]
+        if any(windowed) and not all(windowed):
+            raise ValueError('OccluNet.predict: a batch mixes window samples and whole sequences')
+        if all(windowed):
+            feats = self.extract_feat(inputs)
+            metas = [s.metainfo for s in data_samples]
+            results = self.bbox_head.predict_by_feat(*self.bbox_head(feats), batch_img_metas=metas)
+            results = [self._postprocess(r, meta, rescale) for r, meta in zip(results, metas)]
             return self.add_pred_to_datasample(data_samples, results)
         for frames, sample in zip(inputs, data_samples):
             valid = sample.metainfo.get('num_valid_frames', frames.shape[0])
@@ -121,30 +148,70 @@ class OccluNet(BaseDetector):
     def predict_sequence(
         self, frames: Tensor, data_sample: DetDataSample, rescale: bool = True
     ) -> DetDataSample:
-        """Per-frame detections and linked tracks for one whole sequence (frames in order)."""
-        cached = self.sequence_features(frames)
+        """Per-frame detections and linked tracks for one whole sequence (frames in order).
+
+        Sets ``data_sample.pred_instances`` (bboxes (K, 4), scores (K,), labels (K,), frame_ids (K,): the
+        detections of all frames, frame by frame) and ``data_sample.pred_tracks`` (list of ``Track``,
+        best first).
+
+        Shape:
+            frames: (S, C, H, W), S >= 1.
+        """
+        if frames.dim() != 4 or frames.shape[0] < 1:
+            raise ValueError(f'OccluNet: expected a sequence (S, C, H, W), S >= 1, got {tuple(frames.shape)}')
+        meta = data_sample.metainfo
+        cached = self.sequence_features(frames)  # per level (S, C_l, H_l, W_l)
         num = frames.shape[0]
-        per_frame: list[InstanceData] = []
+        per_frame: list[InstanceData] = []  # network-input pixels
         for start in range(0, num, self.feat_chunk_size):
             centres = list(range(start, min(start + self.feat_chunk_size, num)))
-            feats = self.temporal_neck.forward_windows(cached, centres)
-            metas = [data_sample.metainfo] * len(centres)
-            per_frame += self.bbox_head.predict_by_feat(
-                *self.bbox_head(feats), batch_img_metas=metas, rescale=False
+            feats = self.temporal_neck.forward_windows(cached, centres)  # per level (k, C_l, H_l, W_l)
+            results = self.bbox_head.predict_by_feat(
+                *self.bbox_head(feats), batch_img_metas=[meta] * len(centres)
             )
+            per_frame += [self._postprocess(r, meta, rescale=False) for r in results]
         tracks = self.tracker.link(per_frame) if self.tracker is not None else []
-        scale = self._box_scale(data_sample, frames) if rescale else None
-        frame_ids = torch.cat([torch.full((len(r),), i, dtype=torch.long) for i, r in enumerate(per_frame)])
-        detections = InstanceData.cat(per_frame) if per_frame else InstanceData()
-        detections.frame_ids = frame_ids.to(frames.device)
-        if scale is not None:
-            detections.bboxes = detections.bboxes / scale
-            tracks = [dataclasses.replace(t, bboxes=t.bboxes / scale.cpu().numpy()) for t in tracks]
+
+        detections = InstanceData.cat(per_frame)
+        detections.frame_ids = torch.cat(
+            [
+                torch.full((len(r),), i, dtype=torch.long, device=frames.device)
+                for i, r in enumerate(per_frame)
+            ]
+        )
+        if rescale:
+            detections.bboxes = self._to_original(detections.bboxes, meta)
+            tracks = [self._rescale_track(t, meta) for t in tracks]
         data_sample.pred_instances = detections
         data_sample.set_field(tracks, 'pred_tracks')
         return data_sample
 
+    def _postprocess(self, results: InstanceData, meta: dict, rescale: bool) -> InstanceData:
+        """Keep the ``max_per_img`` best detections (after the head's NMS), map to DICOM pixels if asked."""
+        max_per_img = (self.test_cfg or {}).get('max_per_img')
+        if max_per_img is not None and len(results) > max_per_img:
+            order = results.scores.argsort(descending=True, stable=True)[:max_per_img]
+            results = results[order]
+        if rescale:
+            results.bboxes = self._to_original(results.bboxes, meta)
+        return results
+
     @staticmethod
-    def _box_scale(data_sample: DetDataSample, frames: Tensor) -> Tensor:
-        w_scale, h_scale = data_sample.metainfo.get('scale_factor') or (1.0, 1.0)
-        return frames.new_tensor([w_scale, h_scale, w_scale, h_scale])
+    def _to_original(bboxes: Tensor, meta: dict) -> Tensor:
+        """Network-input xyxy boxes to DICOM pixels: undo the recorded flip, divide by ``scale_factor``.
+
+        Shape:
+            bboxes: (K, 4) -> (K, 4)
+        """
+        if meta.get('flip') and meta.get('flip_direction') is not None:
+            bboxes = bbox_flip(bboxes, meta['img_shape'], meta['flip_direction'])
+        scale = meta.get('scale_factor')
+        if scale is None:
+            return bboxes
+        w_scale, h_scale = scale
+        return bboxes / bboxes.new_tensor([w_scale, h_scale, w_scale, h_scale])
+
+    def _rescale_track(self, track: Track, meta: dict) -> Track:
+        """The track with its boxes in DICOM pixels (a new, validated ``Track``; the rest unchanged)."""
+        bboxes = self._to_original(torch.from_numpy(track.bboxes), meta).numpy()
+        return dataclasses.replace(track, bboxes=bboxes)

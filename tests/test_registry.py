@@ -1,5 +1,6 @@
 """Every module occlunet registers builds from a config dict, and every config under configs/ builds its
-model. A newly registered module without an entry in BUILD_CFGS fails ``test_every_module_has_a_build_cfg``."""
+model. A newly registered module without an entry in BUILD_CFGS fails
+``test_every_module_has_a_build_cfg``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('MODELS', 'TemporalNeck'): dict(
         in_channels=[16, 16], num_frames=3, temporal_cfg=dict(type='TemporalAttention', num_heads=2)
     ),
-    ('DATASETS', 'DSAVideoDataset'): dict(ann_file='annotations/train.json', data_root='data/', lazy_init=True),
+    ('DATASETS', 'DSAVideoDataset'): dict(
+        ann_file='annotations/train.json', data_root='data/', lazy_init=True
+    ),
     ('TRANSFORMS', 'LoadDSASequence'): dict(),
     ('TRANSFORMS', 'ResizeSequence'): dict(scale=(64, 64)),
     ('TRANSFORMS', 'NormalizeIntensity'): dict(),

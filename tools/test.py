@@ -29,7 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='directory where painted predictions are saved')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument('--data-root', help='dataset root for every dataloader (default: the config\'s)')
+    parser.add_argument('--data-root', help="dataset root for every dataloader (default: the config's)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)

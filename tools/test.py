@@ -7,11 +7,13 @@ python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--show-dir
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import os.path as osp
 
+from mmdet.registry import METRICS
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.registry import RUNNERS
+from mmengine.registry import RUNNERS, DefaultScope
 from mmengine.runner import Runner
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
@@ -52,12 +54,21 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         hooks.visualization.test_out_dir = args.show_dir
 
 
+def _accepts_out_file(metric: dict) -> bool:
+    """Whether the registered metric class takes an ``out_file`` argument (e.g. SequenceDetectionMetric)."""
+    if 'out_file' in metric:
+        return True
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        cls = METRICS.get(metric['type']) if isinstance(metric.get('type'), str) else metric.get('type')
+    return cls is not None and 'out_file' in inspect.signature(cls.__init__).parameters
+
+
 def add_dump(cfg: Config, out: str) -> None:
     """Dump predictions to ``out``: a metric with an ``out_file`` option writes it, else a pickle."""
     evaluator = cfg.test_evaluator
     metrics = evaluator if isinstance(evaluator, list) else [evaluator]
     for metric in metrics:
-        if 'out_file' in metric or metric.get('supports_out_file', False):
+        if _accepts_out_file(metric):
             metric['out_file'] = out
             return
     if not out.endswith(('.pkl', '.pickle')):

@@ -2,5 +2,6 @@
 
 from . import metrics  # noqa: F401  (registers the metrics)
 from .metrics import SequenceDetectionMetric
+from .stats import load_results, mcnemar_test, paired_correctness, pr_curve, roc_curve  # noqa: F401
 
 __all__ = ['SequenceDetectionMetric']

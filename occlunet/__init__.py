@@ -15,4 +15,6 @@ from . import (  # noqa: F401
     visualization,
 )
 
+from . import apis  # noqa: F401  # isort: skip  (after the others: uses their registrations)
+
 __version__ = '0.1.0'

@@ -45,6 +45,7 @@ BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('TRANSFORMS', 'PackDSAInputs'): dict(),
     ('METRICS', 'SequenceDetectionMetric'): dict(single_class=True),
     ('TASK_UTILS', 'TrajectoryLinker'): dict(radius=25.0),
+    ('HOOKS', 'SequenceVisualizationHook'): dict(out_dir='vis'),
 }
 
 

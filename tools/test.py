@@ -2,6 +2,10 @@
 
 python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--show-dir DIR]
     [--cfg-options key=value ...] [--launcher none|pytorch]
+
+--show-dir DIR: for whole-sequence OccluNet configs, DIR/<video_id>_<name>.gif (detections, best track,
+GT) and DIR/<video_id>_<name>_minip.png per test sequence (SequenceVisualizationHook); for other configs
+mmdet's DetVisualizationHook (under WORK_DIR/<timestamp>/DIR).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from mmengine.runner import Runner
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
 from occlunet.engine import init_cpu_distributed, is_cpu_only, set_data_root
+from occlunet.engine.hooks import add_sequence_visualization, is_sequence_test_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,7 +95,12 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    if args.show or args.show_dir:
+    if args.show_dir and is_sequence_test_config(cfg):
+        # whole DSA sequences: GIF + MinIP PNG per sequence; DetVisualizationHook cannot read DICOMs
+        add_sequence_visualization(cfg, args.show_dir)
+        if args.show:
+            enable_visualization(cfg, argparse.Namespace(**{**vars(args), 'show_dir': None}))
+    elif args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.out is not None:
         add_dump(cfg, args.out)

@@ -1,5 +1,6 @@
 """Runner-level pieces: the weights-only checkpoint loader, distributed set-up on CPU."""
 
+from . import hooks  # noqa: F401  (registers SequenceVisualizationHook)
 from .data_root import set_data_root
 from .dist_setup import init_cpu_distributed, is_cpu_only
 from .safe_checkpoint import (

@@ -1,12 +1,15 @@
 """`make demo`: the project's main job on the embedded synthetic data, one progress line per stage.
 
-Stages so far (the detector and classifier issues add training, testing and the report):
   1. generate the default synthetic DSA dataset if it is absent (tools/make_synthetic.py)
-  2. validate it (tools/check_dataset.py)
-  3. write browse GIFs/MinIP PNGs of a few sequences (tools/browse_dataset.py)
-  4. smoke-train and test the tooling (tools/train.py, tools/test.py) on a tiny image set
+  2. validate it (tools/check_dataset.py) and write browse GIFs/MinIP PNGs of a few sequences
+  3. train OccluNet1, OccluNet2 and the MinIP baseline, tiny single-class configs (tools/train.py)
+  4. test all three on the held-out test split (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
+  5. McNemar OccluNet1 vs MinIP and OccluNet1 vs OccluNet2, PR/ROC curves (tools/analysis/)
+  6. write WORK_DIR/report.md (tools/analysis/demo_report.py)
 
-    python tools/demo.py [--quick] [--data-root data/synth_dsa] [--work-dir work_dirs/demo]
+    python tools/demo.py [--quick] [--data-root DIR] [--work-dir work_dirs/demo] [--retrain]
+
+A model whose final checkpoint already exists in the work dir is not trained again (--retrain forces it).
 """
 
 from __future__ import annotations
@@ -19,18 +22,45 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Full and quick (DEMO_QUICK=1) dataset sizes; the quick one exercises the same code path in minutes.
-DATASETS = {
-    'full': dict(root='data/synth_dsa', studies=200, size=512),
-    'quick': dict(root='data/synth_dsa_quick', studies=24, size=256),
+# Full and quick (DEMO_QUICK=1) runs: dataset size and training iterations of the *_tiny configs.
+RUNS = {
+    'full': dict(root='data/synth_dsa', studies=200, size=512, iters=600),
+    'quick': dict(root='data/synth_dsa_quick', studies=24, size=256, iters=40),
 }
+MODELS = (  # (report name, config); the first is the reference of the McNemar tests
+    ('OccluNet1', 'occlunet1_dsa_tiny'),
+    ('OccluNet2', 'occlunet2_dsa_tiny'),
+    ('MinIP', 'yolox_s_minip_dsa_tiny'),
+)
 
 
-def stage(number: int, total: int, title: str, cmd: list[str]) -> None:
-    print(f'[demo {number}/{total}] {title} ...', flush=True)
-    start = time.monotonic()
-    subprocess.run([sys.executable, *cmd], cwd=REPO, check=True)
-    print(f'[demo {number}/{total}] {title}: done in {time.monotonic() - start:.0f} s', flush=True)
+class Stages:
+    """Runs the tools one after another and prints a progress line per stage."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.number = 0
+
+    def run(self, title: str, *cmd: str | Path) -> None:
+        self.number += 1
+        tag = f'[demo {self.number}/{self.total}]'
+        print(f'{tag} {title} ...', flush=True)
+        start = time.monotonic()
+        subprocess.run([sys.executable, *map(str, cmd)], cwd=REPO, check=True)
+        print(f'{tag} {title}: done in {time.monotonic() - start:.0f} s', flush=True)
+
+    def skip(self, title: str) -> None:
+        self.number += 1
+        print(f'[demo {self.number}/{self.total}] {title}', flush=True)
+
+
+def iteration_options(iters: int) -> list[str]:
+    return [
+        '--cfg-options',
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={iters}',
+        f'default_hooks.checkpoint.interval={iters}',
+    ]
 
 
 def main() -> None:
@@ -39,27 +69,65 @@ def main() -> None:
     )
     parser.add_argument('--quick', action='store_true', help='smaller data and schedules, for a first look')
     parser.add_argument('--data-root', help='dataset directory (default depends on --quick)')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--work-dir', help='default: work_dirs/demo (work_dirs/demo_quick with --quick)')
+    parser.add_argument('--retrain', action='store_true', help='train even if a final checkpoint exists')
     args = parser.parse_args()
 
-    spec = DATASETS['quick' if args.quick else 'full']
+    started = time.monotonic()
+    spec = RUNS['quick' if args.quick else 'full']
     data_root = Path(args.data_root or spec['root'])
-    work_dir = Path(args.work_dir)
+    work = Path(args.work_dir or ('work_dirs/demo_quick' if args.quick else 'work_dirs/demo'))
     all_json = data_root / 'annotations' / 'all.json'
-    total = 4
+    iters = spec['iters']
+    stages = Stages(total=4 + 2 * len(MODELS) + 3)
+
     if all_json.exists():
-        print(f'[demo 1/{total}] dataset {data_root} exists; not regenerated', flush=True)
+        stages.skip(f'dataset {data_root} exists; not regenerated')
     else:
-        stage(1, total, f'generate {spec["studies"]} studies at {spec["size"]} px into {data_root}',
-              ['tools/make_synthetic.py', '--out', str(data_root), '--studies', str(spec['studies']),
-               '--size', str(spec['size']), '--seed', '0'])  # fmt: skip
-    stage(2, total, 'checking the dataset', ['tools/check_dataset.py', str(data_root), str(all_json)])
-    stage(3, total, f'writing browse GIFs to {work_dir / "browse"}',
-          ['tools/browse_dataset.py', str(data_root), str(all_json), '--out-dir', str(work_dir / 'browse'),
-           '--max-videos', '6'])  # fmt: skip
-    stage(4, total, 'smoke-training and testing the tooling', ['tools/smoke_run.py', '--work-dir',
-          str(work_dir / 'smoke')])  # fmt: skip
-    print(f'[demo] finished; outputs under {work_dir}', flush=True)
+        stages.run(f'generate {spec["studies"]} studies at {spec["size"]} px into {data_root}',
+                   'tools/make_synthetic.py', '--out', data_root, '--studies', str(spec['studies']),
+                   '--size', str(spec['size']), '--seed', '0', '--workers', '2')  # fmt: skip
+    stages.run('check the dataset', 'tools/check_dataset.py', data_root, all_json)
+    stages.run(f'browse GIFs into {work / "browse"}', 'tools/browse_dataset.py', data_root, all_json,
+               '--out-dir', work / 'browse', '--max-videos', '6')  # fmt: skip
+
+    results = {}
+    for name, config in MODELS:
+        model_dir = work / config
+        ckpt = model_dir / f'iter_{iters}.pth'
+        if ckpt.exists() and not args.retrain:
+            stages.skip(f'train {name}: {ckpt} exists; not retrained')
+        else:
+            stages.run(f'train {name} ({config}, {iters} iterations)',
+                       'tools/train.py', f'configs/{config}.py', '--work-dir', model_dir,
+                       '--data-root', data_root, *iteration_options(iters))  # fmt: skip
+    for name, config in MODELS:
+        model_dir = work / config
+        results[name] = work / 'results' / f'{config}.json'
+        show = ['--show-dir', work / 'gifs' / config] if name == MODELS[0][0] else []
+        stages.run(f'test {name} on the test split',
+                   'tools/test.py', f'configs/{config}.py', model_dir / f'iter_{iters}.pth',
+                   '--work-dir', model_dir / 'test', '--data-root', data_root,
+                   '--out', results[name], *show)  # fmt: skip
+
+    ref = MODELS[0][0]
+    mcnemar = []
+    for other in (MODELS[2][0], MODELS[1][0]):
+        out = work / 'results' / f'mcnemar_{ref}_vs_{other}.json'
+        stages.run(f'McNemar {ref} vs {other}', 'tools/analysis/mcnemar.py', results[ref], results[other],
+                   '--names', ref, other, '--json', out)  # fmt: skip
+        mcnemar.append(f'{ref} vs {other}={out}')
+    curves = work / 'curves.png'
+    stages.run('PR and ROC curves', 'tools/analysis/plot_curves.py', *results.values(),
+               '--names', *results.keys(), '--out', curves)  # fmt: skip
+    minutes = (time.monotonic() - started) / 60
+    command = 'make demo DEMO_QUICK=1' if args.quick else 'make demo'
+    stages.run('write the report', 'tools/analysis/demo_report.py', '--out', work / 'report.md',
+               '--results', *(f'{k}={v}' for k, v in results.items()), '--mcnemar', *mcnemar,
+               '--curves', curves, '--gif-dir', work / 'gifs' / MODELS[0][1],
+               '--command', command, '--wall-time', f'{minutes:.0f} min before the report',
+               *(['--quick'] if args.quick else []))  # fmt: skip
+    print(f'[demo] finished in {minutes:.1f} min; report: {work / "report.md"}', flush=True)
 
 
 if __name__ == '__main__':

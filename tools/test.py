@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
-import os.path as osp
 
 from mmdet.registry import METRICS
 from mmengine.config import Config, ConfigDict, DictAction
@@ -21,7 +20,7 @@ from mmengine.registry import RUNNERS, DefaultScope
 from mmengine.runner import Runner
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
-from occlunet.engine import init_cpu_distributed, is_cpu_only, set_data_root
+from occlunet.engine import init_cpu_distributed, is_cpu_only, load_tool_config
 from occlunet.engine.hooks import add_sequence_visualization, is_sequence_test_config
 
 
@@ -84,16 +83,7 @@ def add_dump(cfg: Config, out: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.data_root is not None:
-        set_data_root(cfg, args.data_root)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.data_root, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show_dir and is_sequence_test_config(cfg):
         # whole DSA sequences: GIF + MinIP PNG per sequence; DetVisualizationHook cannot read DICOMs

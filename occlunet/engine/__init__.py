@@ -9,6 +9,7 @@ from .safe_checkpoint import (
     load_weights_only,
     register_safe_checkpoint_loader,
 )
+from .tool_config import load_tool_config
 
 register_safe_checkpoint_loader()
 
@@ -17,6 +18,7 @@ __all__ = [
     'UnsafeCheckpointError',
     'init_cpu_distributed',
     'is_cpu_only',
+    'load_tool_config',
     'load_weights_only',
     'register_safe_checkpoint_loader',
     'set_data_root',

@@ -63,22 +63,7 @@ val_dataloader = dict(
     ),
 )
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=num_workers,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/test.json',
-        metainfo=dict(classes=classes),
-        num_frames=None,
-        test_mode=True,
-        views=views,
-        single_class=single_class,
-        pipeline=test_pipeline,
-    ),
+    val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='annotations/test.json')
 )
 val_evaluator = dict(
     type='SequenceDetectionMetric', distance_thr=25.0, ref_size=512, single_class=single_class

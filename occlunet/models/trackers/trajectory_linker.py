@@ -162,7 +162,8 @@ class TrajectoryLinker:
             finished.extend(c for c in active if frame_id - c.frame_ids[-1] - 1 > self.max_gap)
             active = alive
 
-            keep = scores >= self.score_thr
+            # non-finite boxes (an overflowing, barely trained head) cannot be linked by distance: drop them
+            keep = (scores >= self.score_thr) & np.isfinite(bboxes).all(axis=1) & np.isfinite(scores)
             bboxes, scores, labels = bboxes[keep], scores[keep], labels[keep]
             if len(scores) == 0:
                 continue

@@ -257,3 +257,18 @@ def test_registry_build() -> None:
     assert isinstance(linker, TrajectoryLinker)
     assert (linker.radius, linker.score_thr, linker.max_gap, linker.class_agnostic) == (10.0, 0.01, 0, True)
     assert 'radius=10.0' in repr(linker)
+
+
+def test_non_finite_detections_are_dropped() -> None:
+    good = [10.0, 10.0, 20.0, 20.0]
+    frames = [
+        dict(
+            bboxes=np.array([good, [np.inf, 0.0, -np.inf, 5.0]]),
+            scores=np.array([0.9, 0.9]),
+            labels=np.zeros(2),
+        ),
+        dict(bboxes=np.array([good, good]), scores=np.array([0.8, np.nan]), labels=np.zeros(2)),
+    ]
+    tracks = TrajectoryLinker(radius=25.0).link(frames)
+    assert len(tracks) == 1 and list(tracks[0].frame_ids) == [0, 1]
+    assert np.isfinite(tracks[0].bboxes).all()

@@ -85,11 +85,15 @@ def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args.config, args.launcher, args.data_root, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
-    if args.show_dir and is_sequence_test_config(cfg):
+    sequence_config = is_sequence_test_config(cfg)
+    if args.show and sequence_config:
+        # DetVisualizationHook reads img_path as an image; a DICOM sequence has no window to show it in
+        raise SystemExit(
+            f'--show is not supported for whole-sequence DSA configs ({args.config}); use --show-dir'
+        )
+    if args.show_dir and sequence_config:
         # whole DSA sequences: GIF + MinIP PNG per sequence; DetVisualizationHook cannot read DICOMs
         add_sequence_visualization(cfg, args.show_dir)
-        if args.show:
-            enable_visualization(cfg, argparse.Namespace(**{**vars(args), 'show_dir': None}))
     elif args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.out is not None:

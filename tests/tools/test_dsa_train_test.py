@@ -69,3 +69,10 @@ def test_tiny_config_trains_validates_and_tests(config: str, dsa_root: Path, tmp
     assert metrics['sequence/tn'] == outcomes.count('TN')
     assert metrics['sequence/fn'] == outcomes.count('FN') + outcomes.count('FN+FP')
     assert metrics['sequence/fp'] == outcomes.count('FP') + outcomes.count('FN+FP')
+
+
+@pytest.mark.parametrize('config', TINY_CONFIGS[:1])
+def test_show_is_refused_for_sequence_configs(config: str, tmp_path: Path) -> None:
+    proc = run_tool('tools/test.py', f'configs/{config}.py', tmp_path / 'none.pth', '--show', check=False)
+    assert proc.returncode != 0
+    assert '--show is not supported' in proc.stderr and 'use --show-dir' in proc.stderr

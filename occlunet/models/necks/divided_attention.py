@@ -9,14 +9,8 @@ from mmdet.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..layers import (
-    FeedForward,
-    FusedMultiheadAttention,
-    check_heads,
-    init_transformer_weights,
-    resolve_target_index,
-    trunc_normal_init,
-)
+from ..layers import FeedForward, FusedMultiheadAttention, check_heads
+from .frame_attention import FrameAttentionBase
 
 SPATIAL_MODES = ('window', 'pooled', 'global')
 
@@ -161,7 +155,7 @@ class DividedSpaceTimeBlock(BaseModule):
 
 
 @MODELS.register_module()
-class DividedSpaceTimeAttention(BaseModule):
+class DividedSpaceTimeAttention(FrameAttentionBase):
     """Divided space-time attention over the frames of a window (OccluNet2, after TimeSformer).
 
     The features of each frame are projected to ``embed_dims`` (D) tokens, one per location. A learned
@@ -224,22 +218,21 @@ class DividedSpaceTimeAttention(BaseModule):
         return_all_frames: bool = False,
         init_cfg: OptMultiConfig = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
-        owner = type(self).__name__
-        self.target_index = resolve_target_index(num_frames, target_index, owner)
-        embed_dims = in_channels if embed_dims is None else embed_dims
-        check_heads(embed_dims, num_heads, owner)
-        if num_layers < 1:
-            raise ValueError(f'{owner}: num_layers must be >= 1, got {num_layers}')
         if cpe_kernel_size < 1 or cpe_kernel_size % 2 == 0:
-            raise ValueError(f'{owner}: cpe_kernel_size must be odd and positive, got {cpe_kernel_size}')
-        self.in_channels = in_channels
-        self.num_frames = num_frames
-        self.embed_dims = embed_dims
-        self.return_all_frames = return_all_frames
-
-        self.in_proj = nn.Linear(in_channels, embed_dims) if embed_dims != in_channels else nn.Identity()
-        self.pos_embed = nn.Parameter(torch.empty(num_frames, embed_dims))
+            raise ValueError(
+                f'{type(self).__name__}: cpe_kernel_size must be odd and positive, got {cpe_kernel_size}'
+            )
+        super().__init__(
+            in_channels,
+            num_frames,
+            embed_dims,
+            num_layers,
+            num_heads,
+            target_index,
+            return_all_frames,
+            init_cfg,
+        )
+        embed_dims = self.embed_dims
         self.spatial_pos_conv = nn.Conv2d(
             embed_dims, embed_dims, cpe_kernel_size, padding=cpe_kernel_size // 2, groups=embed_dims
         )
@@ -256,30 +249,17 @@ class DividedSpaceTimeAttention(BaseModule):
             )
             for _ in range(num_layers)
         )
-        self.norm = nn.LayerNorm(embed_dims)
-        self.out_proj = nn.Linear(embed_dims, in_channels)
-        self._reset_parameters()
+        self._build_output()
 
     def _reset_parameters(self) -> None:
-        init_transformer_weights(self)
-        trunc_normal_init(self.pos_embed)
+        super()._reset_parameters()
         self.spatial_pos_conv.reset_parameters()
         for block in self.blocks:
             block.zero_init_temporal_proj()
 
-    def init_weights(self) -> None:
-        """Own init (see ``init_cfg``) unless an ``init_cfg`` is given; then mmengine's."""
-        if self.init_cfg is None:
-            self._reset_parameters()
-        super().init_weights()
-
     def forward(self, x: Tensor) -> Tensor:
+        self._check_frames(x)
         B, T, C, H, W = x.shape
-        if T != self.num_frames:
-            raise ValueError(
-                f'{type(self).__name__}: built for num_frames={self.num_frames}, got x of shape '
-                f'{tuple(x.shape)}'
-            )
         D = self.embed_dims
         tokens = self.in_proj(x.permute(0, 1, 3, 4, 2)) + self.pos_embed.view(T, 1, 1, D)  # (B, T, H, W, D)
         grid = tokens.reshape(B * T, H, W, D).permute(0, 3, 1, 2)  # (BT, D, H, W), channels-last memory
@@ -289,6 +269,4 @@ class DividedSpaceTimeAttention(BaseModule):
         query_frame = None if self.return_all_frames else self.target_index
         tokens = self.blocks[-1](tokens, query_frame=query_frame)  # (B, Tq, H, W, D), Tq = T or 1
         update = self.out_proj(self.norm(tokens)).permute(0, 1, 4, 2, 3)  # (B, Tq, C, H, W)
-        if self.return_all_frames:
-            return x + update  # (B, T, C, H, W)
-        return x[:, self.target_index] + update[:, 0]  # (B, C, H, W)
+        return self._residual(x, update)

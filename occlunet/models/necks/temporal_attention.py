@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import torch
 from mmdet.registry import MODELS
 from mmdet.utils import OptMultiConfig
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..layers import (
-    PreNormTransformerLayer,
-    check_heads,
-    init_transformer_weights,
-    resolve_target_index,
-    trunc_normal_init,
-)
+from ..layers import PreNormTransformerLayer
+from .frame_attention import FrameAttentionBase
 
 
 @MODELS.register_module()
-class TemporalAttention(BaseModule):
+class TemporalAttention(FrameAttentionBase):
     """Self-attention across frames at each spatial location (OccluNet1).
 
     Every location (h, w) of one pyramid level is a sequence of T tokens, one per frame. The channels are
@@ -67,45 +60,27 @@ class TemporalAttention(BaseModule):
         return_all_frames: bool = False,
         init_cfg: OptMultiConfig = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
-        owner = type(self).__name__
-        self.target_index = resolve_target_index(num_frames, target_index, owner)
-        embed_dims = in_channels if embed_dims is None else embed_dims
-        check_heads(embed_dims, num_heads, owner)
-        if num_layers < 1:
-            raise ValueError(f'{owner}: num_layers must be >= 1, got {num_layers}')
-        self.in_channels = in_channels
-        self.num_frames = num_frames
-        self.embed_dims = embed_dims
-        self.return_all_frames = return_all_frames
-
-        self.in_proj = nn.Linear(in_channels, embed_dims) if embed_dims != in_channels else nn.Identity()
-        self.pos_embed = nn.Parameter(torch.empty(num_frames, embed_dims))
+        super().__init__(
+            in_channels,
+            num_frames,
+            embed_dims,
+            num_layers,
+            num_heads,
+            target_index,
+            return_all_frames,
+            init_cfg,
+        )
         self.layers = nn.ModuleList(
-            PreNormTransformerLayer(embed_dims, num_heads, mlp_ratio, dropout=dropout, attn_drop=attn_drop)
+            PreNormTransformerLayer(
+                self.embed_dims, num_heads, mlp_ratio, dropout=dropout, attn_drop=attn_drop
+            )
             for _ in range(num_layers)
         )
-        self.norm = nn.LayerNorm(embed_dims)
-        self.out_proj = nn.Linear(embed_dims, in_channels)
-        self._reset_parameters()
-
-    def _reset_parameters(self) -> None:
-        init_transformer_weights(self)
-        trunc_normal_init(self.pos_embed)
-
-    def init_weights(self) -> None:
-        """Own init (see ``init_cfg``) unless an ``init_cfg`` is given; then mmengine's."""
-        if self.init_cfg is None:
-            self._reset_parameters()
-        super().init_weights()
+        self._build_output()
 
     def forward(self, x: Tensor) -> Tensor:
+        self._check_frames(x)
         B, T, C, H, W = x.shape
-        if T != self.num_frames:
-            raise ValueError(
-                f'{type(self).__name__}: built for num_frames={self.num_frames}, got x of shape '
-                f'{tuple(x.shape)}'
-            )
         tokens = self.in_proj(x.permute(0, 3, 4, 1, 2)) + self.pos_embed  # (B, H, W, T, D)
         tokens = tokens.reshape(B * H * W, T, self.embed_dims)  # (BHW, T, D)
         for layer in self.layers[:-1]:
@@ -114,6 +89,4 @@ class TemporalAttention(BaseModule):
         tokens = self.layers[-1](tokens, query_index=query_index)  # (BHW, Tq, D), Tq = T or 1
         update = self.out_proj(self.norm(tokens))  # (BHW, Tq, C)
         update = update.view(B, H, W, -1, C).permute(0, 3, 4, 1, 2)  # (B, Tq, C, H, W)
-        if self.return_all_frames:
-            return x + update  # (B, T, C, H, W)
-        return x[:, self.target_index] + update[:, 0]  # (B, C, H, W)
+        return self._residual(x, update)

@@ -9,7 +9,7 @@ from .annotations import (
     load_dsa_annotations,
     load_dsa_categories,
 )
-from .dsa_video_dataset import DSAVideoDataset, window_frame_ids
+from .dsa_video_dataset import DSAVideoDataset, clip_frame_ids, clip_target_starts, window_frame_ids
 from .sequence_cache import DEFAULT_CACHE_BYTES, SequenceCache
 from .transforms import (
     DEFAULT_META_KEYS,
@@ -40,6 +40,8 @@ __all__ = [
     'load_dsa_annotations',
     'load_dsa_categories',
     'window_frame_ids',
+    'clip_frame_ids',
+    'clip_target_starts',
     'DEFAULT_META_KEYS',
     'FrameChunkStack',
     'LoadDSASequence',

@@ -25,6 +25,27 @@ def window_frame_ids(target: int, window: int, num_frames: int) -> list[int]:
     return [min(max(first + i, 0), num_frames - 1) for i in range(window)]
 
 
+def clip_target_starts(num_frames: int, clip_length: int) -> list[int]:
+    """First target frame of each training clip of ``clip_length`` consecutive targets.
+
+    Clips tile the sequence ``0, K, 2K, ...``; the last one is moved back to end on the last frame (it then
+    overlaps its predecessor, whose shared targets are seen twice per epoch). A sequence shorter than
+    ``clip_length`` gives one clip of all its frames.
+    """
+    last = max(num_frames - clip_length, 0)
+    return sorted({min(start, last) for start in range(0, num_frames, clip_length)})
+
+
+def clip_frame_ids(start: int, num_targets: int, window: int, num_frames: int) -> list[int]:
+    """Frames of a clip of ``num_targets`` consecutive targets from ``start``, with their window context.
+
+    ``num_targets + window - 1`` indices, replicate-padded at the sequence ends, such that target ``j``'s
+    window (:func:`window_frame_ids` of ``start + j``) is positions ``j .. j + window - 1``.
+    """
+    first = start - window // 2
+    return [min(max(first + i, 0), num_frames - 1) for i in range(num_targets + window - 1)]
+
+
 @DATASETS.register_module()
 class DSAVideoDataset(BaseDataset):
     """DSA sequences and their occlusion annotations (format: ``docs/data_format.md``).
@@ -35,6 +56,12 @@ class DSAVideoDataset(BaseDataset):
           (:func:`window_frame_ids`, replicate padding), so with ``stride=1`` every frame, the first and
           last included, is a target once per epoch and keeps its own label. ``stride=s > 1`` keeps every
           s-th frame as a target (an epoch ``s`` times shorter); the other frames are only context.
+        - clip mode (training, ``clip_length=K > 1``, ``stride=1``): one sample per K consecutive target
+          frames (:func:`clip_target_starts`): ``target_frame_ids`` lists them and ``frame_ids`` holds
+          their frames with window context (:func:`clip_frame_ids`, K + T - 1 frames), so target ``j``'s
+          window is positions ``j .. j + T - 1``. The detector computes each frame's features once and
+          the loss of all K windows: the same windows and targets as window mode, at about
+          ``(K + T - 1) / (K T)`` of the backbone cost. ``frame_id`` is None.
         - whole-sequence mode (``test_mode=True``, ``num_frames=None`` or ``label_mode='sequence'``): one
           sample per video with ``frame_id=None`` and ``frame_ids = [0 .. n-1]``. The streaming detector
           slides its own window at test time; the classifier sees whole sequences.
@@ -59,6 +86,7 @@ class DSAVideoDataset(BaseDataset):
         test_mode: whole sequences, no filtering.
         num_frames: window length T; None: whole sequences.
         stride: step between training target frames.
+        clip_length: target frames per training sample (clip mode when > 1; needs ``stride=1``).
         views: keep only these ``view`` values (None: all).
         label_mode: ``'boxes'`` (per-frame boxes, detector) or ``'sequence'`` (sequence label 0/1,
             classifier; always whole sequences).
@@ -82,6 +110,7 @@ class DSAVideoDataset(BaseDataset):
         test_mode: bool = False,
         num_frames: int | None = 3,
         stride: int = 1,
+        clip_length: int = 1,
         views: Sequence[str] | None = ('PA', 'LAT'),
         label_mode: str = 'boxes',
         single_class: bool = False,
@@ -96,10 +125,17 @@ class DSAVideoDataset(BaseDataset):
             )
         if not isinstance(stride, int) or stride < 1:
             raise ValueError(f'DSAVideoDataset: stride must be a positive integer, got {stride!r}')
+        if not isinstance(clip_length, int) or clip_length < 1:
+            raise ValueError(f'DSAVideoDataset: clip_length must be a positive integer, got {clip_length!r}')
+        if clip_length > 1 and stride != 1:
+            raise ValueError(
+                f'DSAVideoDataset: clip_length={clip_length} needs stride=1, got stride={stride}'
+            )
         if label_mode not in LABEL_MODES:
             raise ValueError(f'DSAVideoDataset: label_mode must be one of {LABEL_MODES}, got {label_mode!r}')
         self.num_frames = num_frames
         self.stride = stride
+        self.clip_length = clip_length
         self.views = None if views is None else tuple(views)
         self.label_mode = label_mode
         self.single_class = single_class
@@ -183,6 +219,19 @@ class DSAVideoDataset(BaseDataset):
         n = info['num_frames']
         if not self.window_mode:
             return [{**info, 'frame_id': None, 'frame_ids': list(range(n))}]
+        if self.clip_length > 1:
+            samples = []
+            for start in clip_target_starts(n, self.clip_length):
+                num_targets = min(self.clip_length, n)
+                samples.append(
+                    {
+                        **info,
+                        'frame_id': None,
+                        'target_frame_ids': list(range(start, start + num_targets)),
+                        'frame_ids': clip_frame_ids(start, num_targets, self.num_frames, n),
+                    }
+                )
+            return samples
         return [
             {**info, 'frame_id': t, 'frame_ids': window_frame_ids(t, self.num_frames, n)}
             for t in range(0, n, self.stride)
@@ -194,21 +243,24 @@ class DSAVideoDataset(BaseDataset):
             return self.data_list
 
         def has_box(info: dict) -> bool:
-            t = info['frame_id']
-            return any(
-                t is None or inst['frame_start'] <= t <= inst['frame_end'] for inst in info['instances']
-            )
+            return bool(self._target_labels(info))
 
         return [info for info in self.data_list if has_box(info)]
 
     def get_cat_ids(self, idx: int) -> list[int]:
         """Labels of the boxes of sample ``idx`` (the target frame's in window mode)."""
-        info = self.get_data_info(idx)
-        t = info['frame_id']
+        return self._target_labels(self.get_data_info(idx))
+
+    @staticmethod
+    def _target_labels(info: dict) -> list[int]:
+        """Labels of the boxes on the sample's target frames (window, clip) or of the whole sequence."""
+        targets = info.get('target_frame_ids')
+        if targets is None:
+            targets = None if info['frame_id'] is None else [info['frame_id']]
         return [
             inst['bbox_label']
             for inst in info['instances']
-            if t is None or inst['frame_start'] <= t <= inst['frame_end']
+            if targets is None or any(inst['frame_start'] <= t <= inst['frame_end'] for t in targets)
         ]
 
     def get_video_infos(self) -> list[dict]:

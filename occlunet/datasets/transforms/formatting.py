@@ -13,8 +13,10 @@
 augmentation), xyxy:
     - window mode (``frame_id`` is an int): the annotations whose ``[frame_start, frame_end]`` contains the
       target frame: ``bboxes`` float32 (N, 4), ``labels`` int64 (N,).
-    - whole-sequence mode (``frame_id`` is None): every annotation of the sequence, plus ``frame_start``,
-      ``frame_end`` int64 (N,) (inclusive, sequence frame indices).
+    - clip mode (``target_frame_ids`` is a list of K frames): for each target j the annotations visible on
+      it, concatenated, plus ``target_index`` int64 (N,) = j.
+    - whole-sequence mode (``frame_id`` and ``target_frame_ids`` None): every annotation of the sequence,
+      plus ``frame_start``, ``frame_end`` int64 (N,) (inclusive, sequence frame indices).
     N may be 0 (no occlusion on that frame / in that sequence).
 
 ``data_samples.gt_label``: int64 tensor of shape (1,): the sequence label, 1 if the sequence has any
@@ -22,8 +24,10 @@ augmentation), xyxy:
 
 ``data_samples.metainfo`` (every key always present; None where not applicable):
     ``video_id`` int, ``img_path`` str (absolute), ``file_name`` str (relative to the data root),
-    ``study_id`` str|None, ``view`` str, ``frame_id`` int|None (target frame), ``frame_ids`` list[int]
-    (the sequence frame of each of the T inputs; for chunks/MinIP the frames covered),
+    ``study_id`` str|None, ``view`` str, ``frame_id`` int|None (target frame), ``target_frame_ids``
+    list[int]|None (the K targets of a training clip; target j's window is inputs ``j .. j + T_w - 1``),
+    ``frame_ids`` list[int] (the sequence frame of each of the T inputs; for chunks/MinIP the frames
+    covered),
     ``num_frames`` int (sequence length n), ``ori_shape`` (H0, W0) of the DICOM, ``img_shape`` (H, W),
     ``scale_factor`` (w_scale, h_scale) such that ``bbox_dicom = bbox_input / [w, h, w, h]`` (undo the
     flip first), ``flip`` bool, ``flip_direction`` str|None, ``sequence_label`` int (0/1),
@@ -51,6 +55,7 @@ DEFAULT_META_KEYS: tuple[str, ...] = (
     'study_id',
     'view',
     'frame_id',
+    'target_frame_ids',
     'frame_ids',
     'num_frames',
     'ori_shape',
@@ -94,13 +99,22 @@ class PackDSAInputs(BaseTransform):
         starts = results.get('gt_frame_start', np.zeros((0,), dtype=np.int64))
         ends = results.get('gt_frame_end', np.zeros((0,), dtype=np.int64))
         frame_id = results.get('frame_id')
+        targets = results.get('target_frame_ids')
         instances = InstanceData()
-        if frame_id is not None:
+        if targets is not None:  # clip: the boxes of each target frame, tagged with its position
+            keeps = [(starts <= t) & (t <= ends) for t in targets]
+            boxes = np.concatenate([boxes[keep] for keep in keeps]) if keeps else boxes[:0]
+            labels = np.concatenate([labels[keep] for keep in keeps]) if keeps else labels[:0]
+            index = np.concatenate(
+                [np.full(int(keep.sum()), j, dtype=np.int64) for j, keep in enumerate(keeps)]
+            )
+            instances.target_index = torch.from_numpy(np.ascontiguousarray(index, dtype=np.int64))
+        elif frame_id is not None:
             keep = (starts <= frame_id) & (frame_id <= ends)
             boxes, labels = boxes[keep], labels[keep]
         instances.bboxes = torch.from_numpy(np.ascontiguousarray(boxes, dtype=np.float32).reshape(-1, 4))
         instances.labels = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64))
-        if frame_id is None:
+        if frame_id is None and targets is None:
             instances.frame_start = torch.from_numpy(np.ascontiguousarray(starts, dtype=np.int64))
             instances.frame_end = torch.from_numpy(np.ascontiguousarray(ends, dtype=np.int64))
         return instances
@@ -113,8 +127,9 @@ class PackDSAInputs(BaseTransform):
         label = int(results.get('sequence_label', 0))
         data_sample.set_field(torch.tensor([label], dtype=torch.long), 'gt_label')
         meta = {key: results.get(key) for key in self.meta_keys}
-        if meta.get('frame_ids') is not None:
-            meta['frame_ids'] = [int(i) for i in meta['frame_ids']]
+        for key in ('frame_ids', 'target_frame_ids'):
+            if meta.get(key) is not None:
+                meta[key] = [int(i) for i in meta[key]]
         data_sample.set_metainfo(meta)
         return {'inputs': inputs, 'data_samples': data_sample}
 

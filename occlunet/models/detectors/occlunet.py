@@ -48,7 +48,8 @@ class OccluNet(BaseDetector):
         init_cfg: mmengine init config.
 
     Shape:
-        training inputs: (N, T, C, H, W) windows, targets of the target (centre) frame.
+        training inputs: (N, T, C, H, W) windows, targets of the target (centre) frame; or (N, L, C, H, W)
+        clips of K_i targets (``target_frame_ids``, L >= K_i + T - 1), see :meth:`clip_features`.
         window inputs to predict: (N, T, C, H, W), ``frame_id`` an int in every metainfo.
         sequence inputs to predict: (N, S, C, H, W) whole sequences (``frame_id`` None in the metainfo,
         ``num_valid_frames`` the length of each), usually N = 1.
@@ -110,7 +111,53 @@ class OccluNet(BaseDetector):
         return tuple(self.temporal_neck(feats))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        return self.bbox_head.loss(self.extract_feat(inputs), data_samples)
+        """Head losses of window samples, or of every target of training clips (``target_frame_ids``)."""
+        clips = [s.metainfo.get('target_frame_ids') is not None for s in data_samples]
+        if any(clips) and not all(clips):
+            raise ValueError('OccluNet.loss: a batch mixes window samples and clips')
+        if not any(clips):
+            return self.bbox_head.loss(self.extract_feat(inputs), data_samples)
+        feats, targets = self.clip_features(inputs, data_samples)
+        return self.bbox_head.loss(feats, targets)
+
+    def clip_features(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> tuple[tuple[Tensor, ...], SampleList]:
+        """Target features of every window of a batch of training clips, each frame's features computed once.
+
+        Sample i holds ``K_i`` targets and ``K_i + T - 1`` frames (``num_valid_frames``; the rest is batch
+        padding, never computed): target j's window is frames ``j .. j + T - 1``. Its boxes are the
+        ``gt_instances`` with ``target_index == j``.
+
+        Shape:
+            inputs: (N, L, C, H, W) -> tuple per level of (sum K_i, C_l, H_l, W_l), and sum K_i samples.
+        """
+        if inputs.dim() != 5:
+            raise ValueError(f'OccluNet: expected clips (N, L, C, H, W), got shape {tuple(inputs.shape)}')
+        t = self.num_frames
+        frames, rows, targets = [], [], []
+        offset = 0
+        for clip, sample in zip(inputs, data_samples):
+            meta = sample.metainfo
+            num_targets = len(meta['target_frame_ids'])
+            valid = meta.get('num_valid_frames', clip.shape[0])
+            if valid != num_targets + t - 1:
+                raise ValueError(
+                    f'OccluNet: a clip of {num_targets} targets needs {num_targets + t - 1} frames for '
+                    f'windows of {t}, got {valid} ({meta.get("img_path")})'
+                )
+            frames.append(clip[:valid])
+            rows.append(offset + torch.arange(num_targets)[:, None] + torch.arange(t)[None, :])  # (K_i, T)
+            offset += valid
+            gt = sample.gt_instances
+            for j, frame_id in enumerate(meta['target_frame_ids']):
+                target = DetDataSample(metainfo=dict(meta, frame_id=frame_id, target_frame_ids=None))
+                keep = gt.target_index == j
+                target.gt_instances = InstanceData(bboxes=gt.bboxes[keep], labels=gt.labels[keep])
+                targets.append(target)
+        cached = self.frame_features(torch.cat(frames))  # per level (sum L_i, C_l, H_l, W_l)
+        index = torch.cat(rows).to(inputs.device)
+        return tuple(self.temporal_neck.forward_index(cached, index)), targets
 
     def _forward(self, inputs: Tensor, data_samples: SampleList | None = None) -> tuple:
         return self.bbox_head.forward(self.extract_feat(inputs))
@@ -119,6 +166,8 @@ class OccluNet(BaseDetector):
         """Window samples get the target frame's detections (``pred_instances``); whole sequences get
         per-frame detections (``pred_instances`` with a ``frame_ids`` field) and ``pred_tracks`` (best
         first), in DICOM pixels when ``rescale``. A batch must not mix the two."""
+        if any(s.metainfo.get('target_frame_ids') is not None for s in data_samples):
+            raise ValueError('OccluNet.predict: training clips (target_frame_ids) cannot be predicted')
         windowed = [s.metainfo.get('frame_id') is not None for s in data_samples]
         if any(windowed) and not all(windowed):
             raise ValueError('OccluNet.predict: a batch mixes window samples and whole sequences')

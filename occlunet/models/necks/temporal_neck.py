@@ -123,17 +123,44 @@ class TemporalNeck(BaseModule):
         Returns:
             Per level, (len(centres), C, H, W).
         """
+        if len(frame_feats) == 0:
+            raise ValueError(f'{type(self).__name__}: expected {len(self.in_channels)} levels, got 0')
+        S = frame_feats[0].shape[0]
+        device = frame_feats[0].device
+        index = window_frame_indices(S, self.num_frames, self.target_index, centres, device)  # (K, T)
+        return self.forward_index(frame_feats, index, chunk_size=chunk_size, gather_all=centres is None)
+
+    def forward_index(
+        self,
+        frame_feats: Sequence[Tensor],
+        index: Tensor,
+        chunk_size: int | None = None,
+        gather_all: bool = False,
+    ) -> tuple[Tensor, ...]:
+        """Target-frame features of windows given as rows of frame indices into cached features.
+
+        Row k of ``index`` lists the T frames of window k (target at ``target_index``); the frames may come
+        from several clips concatenated along the first axis (training clips, see ``OccluNet.loss``).
+
+        Args:
+            frame_feats: per level, (S, C, H, W) cached per-frame features.
+            index: long (K, T), entries in ``[0, S)``.
+            chunk_size: windows per temporal-module call (bounds memory); None for all at once.
+            gather_all: the rows are exactly frames 0..S-1 in order for T == 1 (skips the gather).
+
+        Returns:
+            Per level, (K, C, H, W).
+        """
         owner = type(self).__name__
         if len(frame_feats) != len(self.in_channels):
             raise ValueError(f'{owner}: expected {len(self.in_channels)} levels, got {len(frame_feats)}')
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f'{owner}: chunk_size must be >= 1 or None, got {chunk_size}')
-        S = frame_feats[0].shape[0]
-        device = frame_feats[0].device
-        index = window_frame_indices(S, self.num_frames, self.target_index, centres, device)  # (K, T)
+        if index.dim() != 2 or index.shape[1] != self.num_frames:
+            raise ValueError(f'{owner}: index must be (K, {self.num_frames}), got {tuple(index.shape)}')
         K, T = index.shape
         if T == 1:
-            return tuple(x if centres is None else x.index_select(0, index[:, 0]) for x in frame_feats)
+            return tuple(x if gather_all else x.index_select(0, index[:, 0]) for x in frame_feats)
         step = K if chunk_size is None else chunk_size
         outs = []
         for x, module in zip(frame_feats, self.temporal_modules):

@@ -15,13 +15,25 @@ from mmengine.registry import DefaultScope, Registry
 import occlunet  # noqa: F401  (registers)
 
 REPO = Path(__file__).resolve().parents[1]
-REGISTRIES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'TASK_UTILS', 'VISUALIZERS', 'HOOKS', 'LOOPS')
+REGISTRIES = (
+    'MODELS',
+    'DATASETS',
+    'TRANSFORMS',
+    'METRICS',
+    'TASK_UTILS',
+    'VISUALIZERS',
+    'HOOKS',
+    'LOOPS',
+    'OPTIM_WRAPPER_CONSTRUCTORS',
+)
 TINY_DETECTOR = Config.fromfile(REPO / 'configs/occlunet1_dsa_tiny.py').model.to_dict()
+TINY_CLASSIFIER = Config.fromfile(REPO / 'configs/classifier/gru_resnet18_dsa_tiny.py').model.to_dict()
 
 BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('MODELS', 'MultiFrameCSPDarknet'): dict(in_frames=3, widen_factor=0.125),
     ('MODELS', 'SequenceDataPreprocessor'): dict(mean=0.5, std=0.25),
     ('MODELS', 'OccluNet'): TINY_DETECTOR,
+    ('MODELS', 'SequenceClassifier'): TINY_CLASSIFIER,
     ('MODELS', 'TemporalAttention'): dict(in_channels=16, num_frames=3, embed_dims=8, num_heads=2),
     ('MODELS', 'DividedSpaceTimeAttention'): dict(in_channels=16, num_frames=3, embed_dims=8, num_heads=2),
     ('MODELS', 'TemporalNeck'): dict(
@@ -44,8 +56,12 @@ BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('TRANSFORMS', 'RandomHalfResolution'): dict(),
     ('TRANSFORMS', 'PackDSAInputs'): dict(),
     ('METRICS', 'SequenceDetectionMetric'): dict(single_class=True),
+    ('METRICS', 'BinaryClassificationMetric'): dict(threshold=0.5),
     ('TASK_UTILS', 'TrajectoryLinker'): dict(radius=25.0),
     ('HOOKS', 'SequenceVisualizationHook'): dict(out_dir='vis'),
+    ('OPTIM_WRAPPER_CONSTRUCTORS', 'AmpIfAvailableOptimWrapperConstructor'): dict(
+        optim_wrapper_cfg=dict(type='AmpOptimWrapper', optimizer=dict(type='AdamW', lr=1e-5))
+    ),
 }
 
 
@@ -79,7 +95,10 @@ def test_module_builds_from_config(registry: str, name: str) -> None:
     assert type(obj).__name__ == name
 
 
-CONFIGS = sorted(p.relative_to(REPO).as_posix() for p in (REPO / 'configs').glob('*.py'))
+CONFIGS = sorted(
+    p.relative_to(REPO).as_posix()
+    for p in [*(REPO / 'configs').glob('*.py'), *(REPO / 'configs/classifier').glob('*.py')]
+)
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -97,3 +116,9 @@ def test_config_builds_its_model(config: str) -> None:
         with torch.no_grad():
             out = model._forward(torch.rand(1, t, c, 64, 64))
         assert len(out) == 3 and out[0][0].shape[-2:] == (8, 8)  # cls scores at stride 8
+    if cfg.model.type == 'SequenceClassifier':  # sequences of 2 and 1 chunks of in_channels frames
+        c = cfg.model.in_channels
+        model.eval()
+        with torch.no_grad():
+            logits = model([torch.rand(2, c, 64, 64), torch.rand(1, c, 64, 64)], mode='tensor')
+        assert logits.shape == (2,)

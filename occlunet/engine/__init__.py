@@ -1,6 +1,7 @@
-"""Runner-level pieces: the weights-only checkpoint loader, distributed set-up on CPU."""
+"""Runner-level pieces: the weights-only checkpoint loader, distributed set-up on CPU, AMP where possible."""
 
 from . import hooks  # noqa: F401  (registers SequenceVisualizationHook)
+from .amp_optim_wrapper_constructor import AmpIfAvailableOptimWrapperConstructor, amp_available
 from .data_root import set_data_root
 from .dist_setup import init_cpu_distributed, is_cpu_only
 from .safe_checkpoint import (
@@ -15,7 +16,9 @@ register_safe_checkpoint_loader()
 
 __all__ = [
     'ALLOWED_GLOBALS',
+    'AmpIfAvailableOptimWrapperConstructor',
     'UnsafeCheckpointError',
+    'amp_available',
     'init_cpu_distributed',
     'is_cpu_only',
     'load_tool_config',

@@ -2,14 +2,17 @@
 
   1. generate the default synthetic DSA dataset if it is absent (tools/make_synthetic.py)
   2. validate it (tools/check_dataset.py) and write browse GIFs/MinIP PNGs of a few sequences
-  3. train OccluNet1, OccluNet2 and the MinIP baseline, tiny single-class configs (tools/train.py)
-  4. test all three on the held-out test split (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
-  5. McNemar OccluNet1 vs MinIP and OccluNet1 vs OccluNet2, PR/ROC curves (tools/analysis/)
+  3. train OccluNet1, OccluNet2 and the MinIP baseline, tiny single-class configs (tools/train.py), and
+     the GRU sequence classifier (both views)
+  4. test all of them on the held-out test split (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
+  5. McNemar OccluNet1 vs MinIP and OccluNet1 vs OccluNet2, PR/ROC curves (tools/analysis/), the
+     classifier's PA, LAT and PA+LAT figures (tools/ensemble.py)
   6. write WORK_DIR/report.md (tools/analysis/demo_report.py)
 
     python tools/demo.py [--quick] [--data-root DIR] [--work-dir work_dirs/demo] [--retrain]
 
-A model whose final checkpoint already exists in the work dir is not trained again (--retrain forces it).
+The full run trains every model for its config's schedule; --quick shortens every schedule. A model whose
+final checkpoint already exists in the work dir is not trained again (--retrain forces it).
 """
 
 from __future__ import annotations
@@ -22,16 +25,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Full and quick (DEMO_QUICK=1) runs: dataset size and training iterations of the *_tiny configs.
+# Full and quick (DEMO_QUICK=1) runs: dataset size; the quick run overrides the schedules (None: the
+# config's own).
 RUNS = {
-    'full': dict(root='data/synth_dsa', studies=200, size=512, iters=600),
-    'quick': dict(root='data/synth_dsa_quick', studies=24, size=256, iters=40),
+    'full': dict(root='data/synth_dsa', studies=200, size=512, iters=None, epochs=None),
+    'quick': dict(root='data/synth_dsa_quick', studies=24, size=256, iters=40, epochs=2),
 }
 MODELS = (  # (report name, config); the first is the reference of the McNemar tests
     ('OccluNet1', 'occlunet1_dsa_tiny'),
     ('OccluNet2', 'occlunet2_dsa_tiny'),
     ('MinIP', 'yolox_s_minip_dsa_tiny'),
 )
+CLASSIFIER = ('GRU classifier', 'classifier/gru_resnet18_dsa_tiny')
 
 
 class Stages:
@@ -54,13 +59,42 @@ class Stages:
         print(f'[demo {self.number}/{self.total}] {title}', flush=True)
 
 
-def iteration_options(iters: int) -> list[str]:
-    return [
-        '--cfg-options',
-        f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters}',
-        f'default_hooks.checkpoint.interval={iters}',
-    ]
+def schedule(config: str) -> dict:
+    """The config's training loop (``train_cfg``) and LR schedulers, read without building anything."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(REPO / 'configs' / f'{config}.py')
+    return dict(train_cfg=cfg.train_cfg.to_dict(), param_scheduler=[dict(s) for s in cfg.param_scheduler])
+
+
+def schedule_options(config: str, iters: int | None, epochs: int | None) -> tuple[list[str], str]:
+    """``--cfg-options`` that shorten the config's schedule (quick run), and the final checkpoint's name.
+
+    Iteration-based configs get ``iters`` iterations (a validation and a checkpoint at the end, the
+    schedulers' ends moved with them); epoch-based ones ``epochs`` epochs. None keeps the config's."""
+    sched = schedule(config)
+    loop = sched['train_cfg']
+    by_iter = loop.get('type') == 'IterBasedTrainLoop'
+    length = loop['max_iters'] if by_iter else loop['max_epochs']
+    short = iters if by_iter else epochs
+    if short is None:
+        return [], f'{"iter" if by_iter else "epoch"}_{length}.pth'
+    if by_iter:
+        options = [f'train_cfg.max_iters={short}', f'train_cfg.val_interval={short}',
+                   f'default_hooks.checkpoint.interval={short}']  # fmt: skip
+        for i, scheduler in enumerate(sched['param_scheduler']):
+            if scheduler.get('end', 0) > short:
+                options.append(f'param_scheduler.{i}.end={short}')
+            if scheduler.get('begin', 0) >= short:
+                options.append(f'param_scheduler.{i}.begin=0')
+        return ['--cfg-options', *options], f'iter_{short}.pth'
+    return ['--cfg-options', f'train_cfg.max_epochs={short}'], f'epoch_{short}.pth'
+
+
+def best_checkpoint(model_dir: Path, final: str) -> Path:
+    """The best-validation checkpoint (``best_*.pth``: the classifier's MCC), else ``final``."""
+    best = sorted(model_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
+    return best[-1] if best else model_dir / final
 
 
 def main() -> None:
@@ -78,8 +112,7 @@ def main() -> None:
     data_root = Path(args.data_root or spec['root'])
     work = Path(args.work_dir or ('work_dirs/demo_quick' if args.quick else 'work_dirs/demo'))
     all_json = data_root / 'annotations' / 'all.json'
-    iters = spec['iters']
-    stages = Stages(total=4 + 2 * len(MODELS) + 3)
+    stages = Stages(total=4 + 2 * (len(MODELS) + 1) + 4)
 
     if all_json.exists():
         stages.skip(f'dataset {data_root} exists; not regenerated')
@@ -91,24 +124,31 @@ def main() -> None:
     stages.run(f'browse GIFs into {work / "browse"}', 'tools/browse_dataset.py', data_root, all_json,
                '--out-dir', work / 'browse', '--max-videos', '6')  # fmt: skip
 
-    results = {}
-    for name, config in MODELS:
+    results, checkpoints = {}, {}
+    for name, config in (*MODELS, CLASSIFIER):
         model_dir = work / config
-        ckpt = model_dir / f'iter_{iters}.pth'
-        if ckpt.exists() and not args.retrain:
-            stages.skip(f'train {name}: {ckpt} exists; not retrained')
+        options, final = schedule_options(config, spec['iters'], spec['epochs'])
+        checkpoints[name] = (model_dir, final)
+        if (model_dir / final).exists() and not args.retrain:
+            stages.skip(f'train {name}: {model_dir / final} exists; not retrained')
         else:
-            stages.run(f'train {name} ({config}, {iters} iterations)',
+            stages.run(f'train {name} ({config}, until {final})',
                        'tools/train.py', f'configs/{config}.py', '--work-dir', model_dir,
-                       '--data-root', data_root, *iteration_options(iters))  # fmt: skip
+                       '--data-root', data_root, *options)  # fmt: skip
     for name, config in MODELS:
-        model_dir = work / config
-        results[name] = work / 'results' / f'{config}.json'
+        model_dir, final = checkpoints[name]
+        results[name] = work / 'results' / f'{Path(config).name}.json'
         show = ['--show-dir', work / 'gifs' / config] if name == MODELS[0][0] else []
         stages.run(f'test {name} on the test split',
-                   'tools/test.py', f'configs/{config}.py', model_dir / f'iter_{iters}.pth',
+                   'tools/test.py', f'configs/{config}.py', model_dir / final,
                    '--work-dir', model_dir / 'test', '--data-root', data_root,
                    '--out', results[name], *show)  # fmt: skip
+    cls_name, cls_config = CLASSIFIER
+    cls_dir, cls_final = checkpoints[cls_name]
+    cls_results = work / 'results' / f'{Path(cls_config).name}.json'
+    stages.run(f'test the {cls_name} (best validation MCC) on the test split',
+               'tools/test.py', f'configs/{cls_config}.py', best_checkpoint(cls_dir, cls_final),
+               '--work-dir', cls_dir / 'test', '--data-root', data_root, '--out', cls_results)  # fmt: skip
 
     ref = MODELS[0][0]
     mcnemar = []
@@ -120,11 +160,15 @@ def main() -> None:
     curves = work / 'curves.png'
     stages.run('PR and ROC curves', 'tools/analysis/plot_curves.py', *results.values(),
                '--names', *results.keys(), '--out', curves)  # fmt: skip
+    cls_json, cls_roc = work / 'results' / 'classifier_pa_lat.json', work / 'classifier_roc.png'
+    stages.run(f'{cls_name}: PA, LAT and PA+LAT', 'tools/ensemble.py', cls_results, '--names', cls_name,
+               '--json', cls_json, '--plot', cls_roc)  # fmt: skip
     minutes = (time.monotonic() - started) / 60
     command = 'make demo DEMO_QUICK=1' if args.quick else 'make demo'
     stages.run('write the report', 'tools/analysis/demo_report.py', '--out', work / 'report.md',
                '--results', *(f'{k}={v}' for k, v in results.items()), '--mcnemar', *mcnemar,
                '--curves', curves, '--gif-dir', work / 'gifs' / MODELS[0][1],
+               '--classifier', f'{cls_name}={cls_json}', '--classifier-roc', cls_roc,
                '--command', command, '--wall-time', f'{minutes:.0f} min before the report',
                *(['--quick'] if args.quick else []))  # fmt: skip
     print(f'[demo] finished in {minutes:.1f} min; report: {work / "report.md"}', flush=True)

@@ -2,11 +2,15 @@
 
     python tools/analysis/demo_report.py --out work_dirs/demo/report.md \
         --results OccluNet1=r1.json OccluNet2=r2.json MinIP=r3.json \
-        --mcnemar "OccluNet1 vs MinIP=m1.json" ... [--curves curves.png] [--gif-dir DIR] [--quick]
+        --mcnemar "OccluNet1 vs MinIP=m1.json" ... [--curves curves.png] [--gif-dir DIR] [--quick] \
+        [--classifier GRU=ensemble.json] [--classifier-roc roc.png]
 
 The table has precision, recall, F1, MCC, ROC AUC and the counts of every model (sequence level, from
 ``SequenceDetectionMetric``), with the OccluNet paper's numbers beside them (measured on clinical DSA of the
-MR CLEAN Registry, not on this synthetic data: for reference only).
+MR CLEAN Registry, not on this synthetic data: for reference only). ``--classifier`` adds the sequence
+classifier (the ``tools/ensemble.py --json`` file of its test results): MCC/AUC over all test sequences,
+per view and PA+LAT paired, beside the detectors' presence MCC/AUC on the same sequences, with Mittmann et
+al.'s best single-model numbers for reference.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from occlunet.evaluation.stats import load_results  # noqa: E402
 
 #: Kore et al., OccluNet, Table 1 (single-class occlusion; precision, recall in %).
 PAPER = {'OccluNet1': (89.02, 74.87), 'OccluNet2': (87.97, 71.28), 'MinIP': (44.5, 22.6)}
+#: Mittmann et al. 2022, best single-model MCC | AUC on test data set 1 (PA, LAT, PA+LAT paired).
+PAPER_CLASSIFIER = {'PA': (0.65, 0.91), 'LAT': (0.68, 0.93), 'PA+LAT': (0.73, 0.94)}
 
 
 def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
@@ -72,6 +78,46 @@ def mcnemar_lines(tests: list[tuple[str, dict]]) -> list[str]:
     return lines
 
 
+def _binary(labels: list[int], scores: list[float], threshold: float) -> tuple[float, float]:
+    """MCC at ``threshold`` and ROC AUC (nan with one class) of sequence scores."""
+    from sklearn.metrics import matthews_corrcoef, roc_auc_score
+
+    preds = [int(s >= threshold) for s in scores]
+    mcc = float(matthews_corrcoef(labels, preds))
+    auc = float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else float('nan')
+    return mcc, auc
+
+
+def classifier_lines(name: str, doc: dict, detectors: list[tuple[str, dict]]) -> list[str]:
+    """Classifier MCC/AUC (all sequences, per view, PA+LAT) beside the detectors' presence MCC/AUC."""
+    threshold = float(doc.get('settings', {}).get('threshold', 0.5))
+    seqs = doc['sequences']
+    mcc, auc = _binary([s['label'] for s in seqs], [s['score'] for s in seqs], threshold)
+    m = doc['metrics']
+    lines = [
+        '| model | sequences | MCC | ROC AUC | paper MCC / AUC |',
+        '|---|---|---|---|---|',
+        f'| {name}, all test sequences | {len(seqs)} | {_fmt(mcc)} | {_fmt(auc)} | |',
+    ]
+    for group in ('PA', 'LAT', 'PA+LAT'):
+        if f'{group}/mcc' not in m:
+            continue
+        paper = PAPER_CLASSIFIER.get(group)
+        ref = f'{paper[0]:.2f} / {paper[1]:.2f}' if paper else ''
+        what = 'studies, PA+LAT paired' if group == 'PA+LAT' else f'{group} sequences'
+        lines.append(
+            f'| {name}, {what} | {m.get(f"{group}/n")} | {_fmt(m[f"{group}/mcc"])} | '
+            f'{_fmt(m.get(f"{group}/auc"))} | {ref} |'
+        )
+    for det_name, det in detectors:
+        dm = det['metrics']
+        lines.append(
+            f'| {det_name} presence (best track score), all test sequences | {det.get("num_sequences")} | '
+            f'{_fmt(dm.get("sequence/mcc"))} | {_fmt(dm.get("sequence/auc"))} | |'
+        )
+    return lines
+
+
 def example_gifs(doc: dict, gif_dir: Path, per_outcome: int = 2) -> list[tuple[str, Path]]:
     """A few GIFs of the first model: correct detections (TP) and wrong ones (FN+FP, FP)."""
     picks: list[tuple[str, Path]] = []
@@ -116,6 +162,21 @@ def build_report(args: argparse.Namespace) -> str:
     lines += metrics_table(results) + ['']
     if tests:
         lines += ["## McNemar's test (per-sequence correctness: TP or TN)", ''] + mcnemar_lines(tests) + ['']
+    if args.classifier:
+        name, path = _pairs([args.classifier], 'classifier')[0]
+        doc = json.loads(Path(path).read_text())
+        lines += [
+            '## Sequence classifier (thrombus yes/no, Mittmann et al.)',
+            '',
+            'One model trained on both views. PA+LAT (`tools/ensemble.py`): per study, the mean of the two '
+            "views' probabilities, against the study label (positive if either view shows a thrombus). "
+            'Detectors: a sequence is positive when it has a track (score_thr 0.01); AUC from the best '
+            'track score. Paper numbers: clinical data, for reference only.',
+            '',
+        ]
+        lines += classifier_lines(name, doc, results) + ['']
+        if args.classifier_roc:
+            lines += [f'![classifier ROC]({os.path.relpath(args.classifier_roc, out_dir)})', '']
     if args.curves:
         lines += ['## PR and ROC curves', '', f'![curves]({os.path.relpath(args.curves, out_dir)})', '']
     if args.gif_dir and results:
@@ -137,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument('--curves', help='PNG from tools/analysis/plot_curves.py')
     ap.add_argument('--gif-dir', help='--show-dir of the first model')
+    ap.add_argument('--classifier', metavar='NAME=JSON', help='tools/ensemble.py --json of the classifier')
+    ap.add_argument('--classifier-roc', help='tools/ensemble.py --plot PNG')
     ap.add_argument('--quick', action='store_true', help='label the numbers as a quick run')
     ap.add_argument('--command', help='the command that produced the report')
     ap.add_argument('--wall-time', help='its wall time')

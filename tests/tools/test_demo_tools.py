@@ -1,0 +1,93 @@
+"""tools/demo.py schedule handling and tools/analysis/demo_report.py on hand-made result files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+from tests.conftest import REPO, run_tool
+
+
+def load_tool(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DEMO = load_tool(REPO / 'tools' / 'demo.py')
+
+
+def test_full_run_keeps_each_config_schedule():
+    options, final = DEMO.schedule_options('occlunet1_dsa_tiny', None, None)
+    assert options == [] and final == 'iter_750.pth'
+    assert DEMO.schedule_options('yolox_s_minip_dsa_tiny', None, None) == ([], 'iter_1500.pth')
+    options, final = DEMO.schedule_options('classifier/gru_resnet18_dsa_tiny', None, None)
+    assert options == [] and re.fullmatch(r'epoch_\d+\.pth', final)
+
+
+def test_quick_run_shortens_iterations_and_moves_the_scheduler_ends():
+    options, final = DEMO.schedule_options('yolox_s_minip_dsa_tiny', 40, 2)
+    assert final == 'iter_40.pth'
+    assert options[0] == '--cfg-options'
+    assert 'train_cfg.max_iters=40' in options and 'default_hooks.checkpoint.interval=40' in options
+    assert 'param_scheduler.0.end=40' in options  # warm-up of 50 iterations cut to the run
+    assert 'param_scheduler.1.end=40' in options  # cosine ends with the run
+    assert DEMO.schedule_options('classifier/gru_resnet18_dsa_tiny', 40, 2) == (
+        ['--cfg-options', 'train_cfg.max_epochs=2'],
+        'epoch_2.pth',
+    )
+
+
+def test_best_checkpoint_prefers_best_validation(tmp_path):
+    assert DEMO.best_checkpoint(tmp_path, 'epoch_2.pth') == tmp_path / 'epoch_2.pth'
+    (tmp_path / 'best_classification_mcc_epoch_1.pth').write_bytes(b'')
+    assert DEMO.best_checkpoint(tmp_path, 'epoch_2.pth').name == 'best_classification_mcc_epoch_1.pth'
+
+
+def detector_result(num: int, mcc: float, auc: float) -> dict:
+    metrics = {f'sequence/{k}': 0.5 for k in ('precision', 'recall', 'f1')}
+    metrics |= {'sequence/mcc': mcc, 'sequence/auc': auc, 'sequence/tp': 1, 'sequence/fp': 1}
+    metrics |= {'sequence/fn': 1, 'sequence/tn': 1}
+    seqs = [
+        dict(video_id=i, file_name=f'S{i}.dcm', outcome='TN', gt_label=0, gt=[], best_track=None, tracks=[])
+        for i in range(num)
+    ]
+    return {'sequences': seqs, 'metrics': metrics, 'num_sequences': num, 'settings': {}, 'sweep': []}
+
+
+def test_report_has_the_classifier_table_beside_the_detectors(tmp_path):
+    det = tmp_path / 'o1.json'
+    det.write_text(json.dumps(detector_result(4, 0.25, 0.75)))
+    # labels 1, 1, 0, 0 with scores .9, .4, .6, .1 at threshold .5: TP, FN, FP, TN -> MCC 0, AUC 0.75
+    seqs = [
+        dict(video_id=i, file_name=f'S{i}.dcm', study_id=f'S{i // 2}', view=('PA', 'LAT')[i % 2], label=y,
+             score=s, pred=int(s >= 0.5))
+        for i, (y, s) in enumerate([(1, 0.9), (1, 0.4), (0, 0.6), (0, 0.1)])
+    ]  # fmt: skip
+    ens = dict(
+        sequences=seqs,
+        metrics={
+            'PA/n': 2,
+            'PA/mcc': 1.0,
+            'PA/auc': 1.0,
+            'PA+LAT/n': 2,
+            'PA+LAT/mcc': 1.0,
+            'PA+LAT/auc': 1.0,
+        },
+        settings={'threshold': 0.5},
+        num_sequences=4,
+    )
+    ens_path = tmp_path / 'ens.json'
+    ens_path.write_text(json.dumps(ens))
+    out = tmp_path / 'report.md'
+    run_tool('tools/analysis/demo_report.py', '--out', out, '--results', f'OccluNet1={det}',
+             '--classifier', f'GRU={ens_path}')  # fmt: skip
+    text = out.read_text()
+    assert '| GRU, all test sequences | 4 | 0.000 | 0.750 | |' in text
+    assert '| GRU, PA sequences | 2 | 1.000 | 1.000 | 0.65 / 0.91 |' in text
+    assert '| GRU, studies, PA+LAT paired | 2 | 1.000 | 1.000 | 0.73 / 0.94 |' in text
+    assert 'LAT sequences' not in text  # no LAT entry in the file
+    assert '| OccluNet1 presence (best track score), all test sequences | 4 | 0.250 | 0.750 | |' in text

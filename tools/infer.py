@@ -1,14 +1,17 @@
 """Find occlusions in DSA DICOM files with a trained model: no annotations needed.
 
 python tools/infer.py CONFIG CHECKPOINT PATH [PATH ...] --out-dir DIR [--score-thr T] [--device cpu]
-    [--no-gif] [--gif-size 512] [--fps F] [--cfg-options key=value ...]
+    [--no-gif] [--gif-size 512] [--fps F] [--no-stream] [--cfg-options key=value ...]
 
 PATH: DICOM files, or folders searched recursively for ``*.dcm`` files (any case) and for extension-less
 files that carry the DICOM preamble (``DICM`` at byte 128, or File Meta Information at byte 0). Every file
 is one whole DSA run; the config's test pipeline prepares it and the model predicts per-frame detections
-and links them into tracks (``occlunet.apis.SequenceInferencer``). A sequence has a finding when its best
-track's confidence (mean detection confidence) is ``>= score_thr`` (``--score-thr``, default: the config's
-``test_evaluator.score_thr``, else 0.01), as in ``SequenceDetectionMetric``.
+and links them into tracks (``occlunet.apis.SequenceInferencer``). OccluNet configs run frame by frame:
+decode, compute the sequence's intensity range as the test pipeline does, then ``push`` each frame (only
+the last frames' network inputs and features are held; the result equals the whole-sequence prediction).
+``--no-stream`` and the MinIP baseline predict on the whole sequence at once. A sequence has a finding when
+its best track's confidence (mean detection confidence) is ``>= score_thr`` (``--score-thr``, default: the
+config's ``test_evaluator.score_thr``, else 0.01), as in ``SequenceDetectionMetric``.
 
 Writes ``DIR/findings.json`` and, unless ``--no-gif``, ``DIR/<name>.gif`` per file: every frame with the
 per-frame detections (thin, amber), the best track's box (bold, red, on the frames it covers) and a caption
@@ -77,6 +80,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--no-gif', action='store_true', help='write findings.json only')
     parser.add_argument('--gif-size', type=int, default=512, help='long side of the GIFs in pixels')
     parser.add_argument('--fps', type=float, default=None, help='GIF speed (default: the run frame rate)')
+    parser.add_argument(
+        '--no-stream',
+        action='store_true',
+        help='predict each sequence at once (tools/test.py path) instead of frame by frame',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
     args = parser.parse_args(argv)
     if args.score_thr is not None and not 0.0 <= args.score_thr <= 1.0:
@@ -171,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         cfg_options=args.cfg_options,
     )
     os.makedirs(args.out_dir, exist_ok=True)
+    predict = inferencer.predict if args.no_stream or not inferencer.can_stream else inferencer.predict_stream
     findings = []
     names = gif_names(files)
     with tqdm(total=len(files), desc='infer', unit='file', file=sys.stderr, dynamic_ncols=True) as bar:
         for path, name in zip(files, names):
             try:
                 sequence = inferencer.load(path)
-                result = inferencer.predict(sequence)
+                result = predict(sequence)
                 gif = None
                 if not args.no_gif:
                     frames = draw_result(sequence.frames, result, size=args.gif_size)

@@ -257,6 +257,7 @@ def decode_frames(ds: Dataset, header: DSAHeader, path: str | os.PathLike | None
     if header.transfer_syntax_uid in NATIVE_SYNTAXES:
         codes = _native_codes(ds, header, path)
         out = np.empty(header.shape, dtype=np.float32)
-        np.take(lut, codes, mode='clip', out=out)
+        for frame_codes, frame_out in zip(codes, out):  # np.take copies its indices as int64: one frame's
+            np.take(lut, frame_codes, mode='clip', out=frame_out)
         return out
     return _decode_encapsulated(ds, header, lut, path)

@@ -40,10 +40,17 @@ CAPTION_MARGIN = 4
 Boxes = np.ndarray | Sequence[Sequence[float]]
 
 
-def stretch(frames: np.ndarray) -> np.ndarray:
-    """Frames mapped to [0, 1] by the sequence's display percentiles (a constant sequence gives zeros)."""
+def display_range(frames: np.ndarray) -> tuple[float, float]:
+    """The sequence's display percentiles (low, high)."""
+    low, high = np.percentile(np.asarray(frames, dtype=np.float32), DISPLAY_PERCENTILES)
+    return low, high
+
+
+def stretch(frames: np.ndarray, value_range: tuple[float, float] | None = None) -> np.ndarray:
+    """Frames mapped to [0, 1] by the sequence's display percentiles (a constant sequence gives zeros);
+    ``value_range``: those percentiles when already known (e.g. stretching a sequence frame by frame)."""
     frames = np.asarray(frames, dtype=np.float32)
-    low, high = np.percentile(frames, DISPLAY_PERCENTILES)
+    low, high = display_range(frames) if value_range is None else value_range
     if high - low < MIN_RANGE:
         return np.zeros_like(frames)
     return np.clip((frames - low) / (high - low), 0.0, 1.0)
@@ -65,12 +72,14 @@ def display_frames(frames: np.ndarray, size: int | None = DISPLAY_SIZE) -> tuple
         raise ValueError(f'display_frames: expected (T, H, W) frames with T >= 1, got shape {frames.shape}')
     height, width = frames.shape[1:]
     scale = display_scale(height, width, size)
-    grey = to_uint8(stretch(frames))
-    if scale != 1.0:
-        new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        grey = np.stack([cv2.resize(f, new_size, interpolation=interpolation) for f in grey])
-    return gray_to_rgb(grey), scale
+    value_range = display_range(frames)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    grey = []
+    for frame in frames:  # frame by frame: float temporaries of one frame, not of the sequence
+        image = to_uint8(stretch(frame, value_range))
+        grey.append(image if scale == 1.0 else cv2.resize(image, new_size, interpolation=interpolation))
+    return gray_to_rgb(np.stack(grey)), scale
 
 
 def caption_scale(width: int) -> float:

@@ -1,5 +1,6 @@
 """Detectors."""
 
 from .occlunet import OccluNet
+from .occlunet_stream import OccluNetStream
 
-__all__ = ['OccluNet']
+__all__ = ['OccluNet', 'OccluNetStream']

@@ -215,16 +215,35 @@ class OccluNet(BaseDetector):
         for start in range(0, num, self.feat_chunk_size):
             centres = list(range(start, min(start + self.feat_chunk_size, num)))
             feats = self.temporal_neck.forward_windows(cached, centres)  # per level (k, C_l, H_l, W_l)
-            results = self.bbox_head.predict_by_feat(
-                *self.bbox_head(feats), batch_img_metas=[meta] * len(centres)
-            )
-            per_frame += [self._postprocess(r, meta, rescale=False) for r in results]
-        tracks = self.tracker.link(per_frame) if self.tracker is not None else []
+            per_frame += self.detect(feats, meta)
+        return self.sequence_prediction(per_frame, data_sample, rescale=rescale)
 
+    def detect(self, feats: tuple[Tensor, ...], meta: dict) -> list[InstanceData]:
+        """Head, NMS and ``max_per_img`` on target-frame features: one result per row, network-input pixels.
+
+        Box decoding and NMS run in float32 also under autocast (NMS kernels take no bfloat16).
+
+        Shape:
+            feats: tuple per level of (k, C_l, H_l, W_l) -> k ``InstanceData``.
+        """
+        outs = self.bbox_head(feats)  # (cls_scores, bbox_preds, objectnesses), each a list per level
+        with torch.autocast(device_type=feats[0].device.type, enabled=False):
+            results = self.bbox_head.predict_by_feat(
+                *([t.float() for t in level] for level in outs), batch_img_metas=[meta] * len(feats[0])
+            )
+        return [self._postprocess(r, meta, rescale=False) for r in results]
+
+    def sequence_prediction(
+        self, per_frame: list[InstanceData], data_sample: DetDataSample, rescale: bool = True
+    ) -> DetDataSample:
+        """Link the per-frame detections (network-input pixels, frame i = entry i) of a whole sequence and
+        set ``pred_instances`` (with ``frame_ids``) and ``pred_tracks`` as :meth:`predict_sequence` does."""
+        meta = data_sample.metainfo
+        tracks = self.tracker.link(per_frame) if self.tracker is not None else []
         detections = InstanceData.cat(per_frame)
         detections.frame_ids = torch.cat(
             [
-                torch.full((len(r),), i, dtype=torch.long, device=frames.device)
+                torch.full((len(r),), i, dtype=torch.long, device=detections.bboxes.device)
                 for i, r in enumerate(per_frame)
             ]
         )

@@ -12,16 +12,20 @@ from .attention import (
     trunc_normal_init,
 )
 from .frame_window import check_num_frames, resolve_target_index, window_frame_indices
+from .inference_fusion import CascadedSPP, TracedModule, fuse_for_inference
 
 __all__ = [
     'INIT_STD',
     'SDPA_MAX_CUDA_BATCH',
+    'CascadedSPP',
     'FeedForward',
     'FusedMultiheadAttention',
     'PreNormTransformerLayer',
+    'TracedModule',
     'batched_sdpa',
     'check_heads',
     'check_num_frames',
+    'fuse_for_inference',
     'init_transformer_weights',
     'resolve_target_index',
     'trunc_normal_init',

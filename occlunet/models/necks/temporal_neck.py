@@ -160,14 +160,16 @@ class TemporalNeck(BaseModule):
             raise ValueError(f'{owner}: index must be (K, {self.num_frames}), got {tuple(index.shape)}')
         K, T = index.shape
         if T == 1:
-            return tuple(x if gather_all else x.index_select(0, index[:, 0]) for x in frame_feats)
+            return tuple(x if gather_all else x[index[:, 0]] for x in frame_feats)
         step = K if chunk_size is None else chunk_size
         outs = []
         for x, module in zip(frame_feats, self.temporal_modules):
             out = None
             for start in range(0, K, step):
                 ids = index[start : start + step]  # (k, T)
-                windows = x.index_select(0, ids.flatten()).view(len(ids), T, *x.shape[1:])  # (k, T, C, H, W)
+                # indexing keeps each frame's memory format (index_select makes channels-last NCHW): the
+                # temporal modules' token layouts are then cheap permutes of it
+                windows = x[ids.flatten()].view(len(ids), T, *x.shape[1:])  # (k, T, C, H, W)
                 fused = module(windows)  # (k, C, H, W)
                 if step >= K:
                     out = fused

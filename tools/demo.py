@@ -4,7 +4,9 @@
   2. validate it (tools/check_dataset.py) and write browse GIFs/MinIP PNGs of a few sequences
   3. train OccluNet1, OccluNet2 and the MinIP baseline, tiny single-class configs (tools/train.py), and
      the GRU sequence classifier (both views)
-  4. test all of them on the held-out test split (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
+  4. choose each detector's presence threshold (score_thr) on the validation split (tools/test.py --out on
+     val, tools/analysis/calibrate_threshold.py), then test all models on the held-out test split with it
+     (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
   5. McNemar OccluNet1 vs MinIP and OccluNet1 vs OccluNet2, PR/ROC curves (tools/analysis/), the
      classifier's PA, LAT and PA+LAT figures (tools/ensemble.py)
   6. write WORK_DIR/report.md (tools/analysis/demo_report.py)
@@ -18,6 +20,7 @@ final checkpoint already exists in the work dir is not trained again (--retrain 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -97,6 +100,13 @@ def best_checkpoint(model_dir: Path, final: str) -> Path:
     return best[-1] if best else model_dir / final
 
 
+def calibrate(stages: Stages, name: str, val_results: Path, out: Path) -> float:
+    """Run ``tools/analysis/calibrate_threshold.py`` (F1 on the validation split) and return the threshold."""
+    stages.run(f'{name}: presence threshold maximising the validation F1',
+               'tools/analysis/calibrate_threshold.py', val_results, '--json', out)  # fmt: skip
+    return float(json.loads(out.read_text())['score_thr'])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -112,7 +122,7 @@ def main() -> None:
     data_root = Path(args.data_root or spec['root'])
     work = Path(args.work_dir or ('work_dirs/demo_quick' if args.quick else 'work_dirs/demo'))
     all_json = data_root / 'annotations' / 'all.json'
-    stages = Stages(total=4 + 2 * (len(MODELS) + 1) + 4)
+    stages = Stages(total=4 + 2 * (len(MODELS) + 1) + 2 * len(MODELS) + 4)
 
     if all_json.exists():
         stages.skip(f'dataset {data_root} exists; not regenerated')
@@ -137,12 +147,20 @@ def main() -> None:
                        '--data-root', data_root, *options)  # fmt: skip
     for name, config in MODELS:
         model_dir, final = checkpoints[name]
-        results[name] = work / 'results' / f'{Path(config).name}.json'
+        stem = Path(config).name
+        val_results = work / 'results' / 'val' / f'{stem}.json'
+        stages.run(f'{name} on the validation split (to choose its presence threshold)',
+                   'tools/test.py', f'configs/{config}.py', model_dir / final,
+                   '--work-dir', model_dir / 'val', '--data-root', data_root, '--out', val_results,
+                   '--cfg-options', 'test_dataloader.dataset.ann_file=annotations/val.json')  # fmt: skip
+        threshold = calibrate(stages, name, val_results, work / 'results' / 'val' / f'{stem}_threshold.json')
+        results[name] = work / 'results' / f'{stem}.json'
         show = ['--show-dir', work / 'gifs' / config] if name == MODELS[0][0] else []
-        stages.run(f'test {name} on the test split',
+        stages.run(f'test {name} on the test split (score_thr {threshold:.6g} from validation)',
                    'tools/test.py', f'configs/{config}.py', model_dir / final,
                    '--work-dir', model_dir / 'test', '--data-root', data_root,
-                   '--out', results[name], *show)  # fmt: skip
+                   '--out', results[name], *show,
+                   '--cfg-options', f'test_evaluator.score_thr={threshold:.6g}')  # fmt: skip
     cls_name, cls_config = CLASSIFIER
     cls_dir, cls_final = checkpoints[cls_name]
     cls_results = work / 'results' / f'{Path(cls_config).name}.json'

@@ -52,10 +52,29 @@ def detector_result(num: int, mcc: float, auc: float) -> dict:
     metrics |= {'sequence/mcc': mcc, 'sequence/auc': auc, 'sequence/tp': 1, 'sequence/fp': 1}
     metrics |= {'sequence/fn': 1, 'sequence/tn': 1}
     seqs = [
-        dict(video_id=i, file_name=f'S{i}.dcm', outcome='TN', gt_label=0, gt=[], best_track=None, tracks=[])
+        dict(video_id=i, file_name=f'S{i}.dcm', outcome='TN', gt_label=0, gt=[], best_track=None, tracks=[],
+             ori_shape=[512, 512])
         for i in range(num)
     ]
-    return {'sequences': seqs, 'metrics': metrics, 'num_sequences': num, 'settings': {}, 'sweep': []}
+    settings = dict(score_thr=0.2, distance_thr=25.0, ref_size=512, single_class=True)
+    return {'sequences': seqs, 'metrics': metrics, 'num_sequences': num, 'settings': settings, 'sweep': []}
+
+
+def test_report_shows_the_calibrated_threshold_and_the_default_threshold_table(tmp_path):
+    doc = detector_result(2, 1.0, 1.0)
+    hit = dict(bbox=[100, 100, 20, 20], label=0, score=1.5, confidence=0.3, frame_ids=[0])
+    alarm = dict(bbox=[300, 300, 20, 20], label=0, score=0.1, confidence=0.05, frame_ids=[0])
+    doc['sequences'][0] |= dict(gt=[dict(bbox=[101, 100, 20, 20], label=0)], ori_shape=[512, 512],
+                                tracks=[hit], best_track=hit, outcome='TP')  # fmt: skip
+    doc['sequences'][1] |= dict(ori_shape=[512, 512], tracks=[alarm], outcome='TN')
+    path = tmp_path / 'o1.json'
+    path.write_text(json.dumps(doc))
+    out = tmp_path / 'report.md'
+    run_tool('tools/analysis/demo_report.py', '--out', out, '--results', f'OccluNet1={path}')
+    text = out.read_text()
+    assert '| OccluNet1 | 0.2 | 0.500 |' in text  # the test file's own (calibrated) threshold
+    # at the default 0.01 the 0.05 alarm on the open run counts: TP 1, FP 1, TN 0
+    assert '| OccluNet1 | 0.500 | 1.000 | 0.667 | 0.000 | 1 | 1 | 0 | 0 |' in text
 
 
 def test_report_has_the_classifier_table_beside_the_detectors(tmp_path):

@@ -1,0 +1,151 @@
+"""Choose a detector's presence threshold (the metric's ``score_thr``) on a validation result file.
+
+An under-trained or differently calibrated detector can rank sequences well (ROC AUC) while every run
+still gets a track at the default ``score_thr=0.01``; then precision equals the share of occluded runs and
+MCC is 0 whatever the model. Choosing ``score_thr`` on the *validation* split and applying it unchanged to
+the test split is the honest way to compare such models on precision, recall and MCC. The outcomes are
+recomputed from the tracks in the file with the metric's exact rules (best track among the tracks whose
+confidence passes the threshold, hit within ``distance_thr`` reference pixels, class in multi-class mode).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..metrics.detection_rates import detection_rates
+from ..metrics.sequence_outcome import sequence_outcome
+
+CRITERIA = ('f1', 'mcc', 'accuracy')
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The chosen threshold, its counts and rates on the file it was chosen on, and the criterion."""
+
+    score_thr: float
+    criterion: str
+    value: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float
+    recall: float
+    f1: float
+    mcc: float
+    accuracy: float
+    candidates: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def xywh_to_xyxy(box: Sequence[float]) -> np.ndarray:
+    x, y, w, h = (float(v) for v in box)
+    return np.array([x, y, x + w, y + h], dtype=np.float64)
+
+
+def counts_at(document: dict, threshold: float) -> dict[str, int]:
+    """TP/FP/FN/TN of a result file's sequences when ``score_thr`` is ``threshold``.
+
+    The tracks of each sequence are stored best first, so the best track is the first one whose
+    ``confidence`` is ``>= threshold``."""
+    settings = document['settings']
+    counts = dict(tp=0, fp=0, fn=0, tn=0)
+    for seq in document['sequences']:
+        best = next((t for t in seq.get('tracks', []) if t['confidence'] >= threshold), None)
+        gt = seq['gt']
+        outcome = sequence_outcome(
+            np.array([xywh_to_xyxy(g['bbox']) for g in gt], dtype=np.float64).reshape(-1, 4),
+            np.array([g['label'] for g in gt], dtype=np.int64),
+            None if best is None else xywh_to_xyxy(best['bbox']),
+            None if best is None else best['label'],
+            settings['ref_size'] / max(seq['ori_shape']),
+            settings['distance_thr'],
+            settings['single_class'],
+        )
+        for key in counts:
+            counts[key] += int(getattr(outcome, key))
+    return counts
+
+
+def presence_mcc(document: dict, threshold: float) -> float:
+    """MCC of (GT present) against (a track passes ``threshold``), 0 when undefined (as sklearn)."""
+    tp = fp = fn = tn = 0
+    for seq in document['sequences']:
+        present = len(seq['gt']) > 0
+        alarm = any(t['confidence'] >= threshold for t in seq.get('tracks', []))
+        tp += present and alarm
+        fp += alarm and not present
+        fn += present and not alarm
+        tn += not present and not alarm
+    denominator = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return 0.0 if denominator == 0 else (tp * tn - fp * fn) / denominator
+
+
+def candidate_thresholds(document: dict) -> list[float]:
+    """The file's ``score_thr`` and every track confidence above it: the only values where outcomes change,
+    plus one just above the highest confidence (no track at all)."""
+    low = float(document['settings']['score_thr'])
+    confidences = {
+        float(t['confidence'])
+        for seq in document['sequences']
+        for t in seq.get('tracks', [])
+        if t['confidence'] >= low
+    }
+    candidates = sorted({low} | confidences)
+    top = candidates[-1]
+    if top < 1.0:
+        candidates.append(float(np.nextafter(top, 2.0)))
+    return candidates
+
+
+def choose_threshold(document: dict, criterion: str = 'f1') -> ThresholdChoice:
+    """The ``score_thr`` that maximises ``criterion`` on ``document`` (a validation result file).
+
+    Args:
+        document: a loaded ``SequenceDetectionMetric`` result file (``tools/test.py --out``) whose
+            sequences hold all their tracks; thresholds below its own ``score_thr`` are not considered.
+        criterion: ``'f1'`` (the sequence-level detection F1, place and class included), ``'mcc'``
+            (presence MCC) or ``'accuracy'`` (share of correct runs, TP or TN: what McNemar compares).
+
+    Ties go to the lowest threshold (fewest missed runs).
+
+    Raises:
+        ValueError: unknown criterion, or a file without sequences.
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f'choose_threshold: criterion must be one of {CRITERIA}, got {criterion!r}')
+    if not document['sequences']:
+        raise ValueError('choose_threshold: the result file has no sequences')
+    candidates = candidate_thresholds(document)
+    best: ThresholdChoice | None = None
+    for thr in candidates:
+        counts = counts_at(document, thr)
+        rates = detection_rates(counts['tp'], counts['fp'], counts['fn'])
+        total = len(document['sequences'])
+        scores = dict(
+            f1=0.0 if math.isnan(rates['f1']) else rates['f1'],
+            mcc=presence_mcc(document, thr),
+            accuracy=(counts['tp'] + counts['tn']) / total,
+        )
+        choice = ThresholdChoice(
+            score_thr=thr,
+            criterion=criterion,
+            value=scores[criterion],
+            **counts,
+            precision=rates['precision'],
+            recall=rates['recall'],
+            f1=rates['f1'],
+            mcc=scores['mcc'],
+            accuracy=scores['accuracy'],
+            candidates=len(candidates),
+        )
+        if best is None or choice.value > best.value:
+            best = choice
+    assert best is not None
+    return best

@@ -94,6 +94,17 @@ def schedule_options(config: str, iters: int | None, epochs: int | None) -> tupl
     return ['--cfg-options', f'train_cfg.max_epochs={short}'], f'epoch_{short}.pth'
 
 
+def final_validation_options(config: str, iters: int | None, val_out: Path) -> list[str]:
+    """``--cfg-options`` items for a detector's training run: validate only at the end (iteration-based
+    loops) and write that validation's per-sequence results to ``val_out``, the file the presence
+    threshold is chosen on (so the demo does not run the validation split twice)."""
+    loop = schedule(config)['train_cfg']
+    items = [f'val_evaluator.out_file={val_out}']
+    if loop.get('type') == 'IterBasedTrainLoop':
+        items.append(f'train_cfg.val_interval={iters or loop["max_iters"]}')
+    return items
+
+
 def best_checkpoint(model_dir: Path, final: str) -> Path:
     """The best-validation checkpoint (``best_*.pth``: the classifier's MCC), else ``final``."""
     best = sorted(model_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
@@ -101,8 +112,9 @@ def best_checkpoint(model_dir: Path, final: str) -> Path:
 
 
 def calibrate(stages: Stages, name: str, val_results: Path, out: Path) -> float:
-    """Run ``tools/analysis/calibrate_threshold.py`` (F1 on the validation split) and return the threshold."""
-    stages.run(f'{name}: presence threshold maximising the validation F1',
+    """Run ``tools/analysis/calibrate_threshold.py`` (Youden's J on the validation split) and return the
+    threshold."""
+    stages.run(f"{name}: presence threshold maximising Youden's J on validation",
                'tools/analysis/calibrate_threshold.py', val_results, '--json', out)  # fmt: skip
     return float(json.loads(out.read_text())['score_thr'])
 
@@ -135,9 +147,13 @@ def main() -> None:
                '--out-dir', work / 'browse', '--max-videos', '6')  # fmt: skip
 
     results, checkpoints = {}, {}
+    val_results = {name: work / 'results' / 'val' / f'{Path(config).name}.json' for name, config in MODELS}
     for name, config in (*MODELS, CLASSIFIER):
         model_dir = work / config
         options, final = schedule_options(config, spec['iters'], spec['epochs'])
+        if name in val_results:
+            extra = final_validation_options(config, spec['iters'], val_results[name])
+            options = [*(options or ['--cfg-options']), *extra]
         checkpoints[name] = (model_dir, final)
         if (model_dir / final).exists() and not args.retrain:
             stages.skip(f'train {name}: {model_dir / final} exists; not retrained')
@@ -148,12 +164,19 @@ def main() -> None:
     for name, config in MODELS:
         model_dir, final = checkpoints[name]
         stem = Path(config).name
-        val_results = work / 'results' / 'val' / f'{stem}.json'
-        stages.run(f'{name} on the validation split (to choose its presence threshold)',
-                   'tools/test.py', f'configs/{config}.py', model_dir / final,
-                   '--work-dir', model_dir / 'val', '--data-root', data_root, '--out', val_results,
-                   '--cfg-options', 'test_dataloader.dataset.ann_file=annotations/val.json')  # fmt: skip
-        threshold = calibrate(stages, name, val_results, work / 'results' / 'val' / f'{stem}_threshold.json')
+        if (
+            val_results[name].exists()
+            and val_results[name].stat().st_mtime >= (model_dir / final).stat().st_mtime
+        ):
+            stages.skip(f'{name} on the validation split: written by its final validation')
+        else:  # trained earlier without the file, or retrained since
+            stages.run(f'{name} on the validation split (to choose its presence threshold)',
+                       'tools/test.py', f'configs/{config}.py', model_dir / final,
+                       '--work-dir', model_dir / 'val', '--data-root', data_root, '--out', val_results[name],
+                       '--cfg-options', 'test_dataloader.dataset.ann_file=annotations/val.json')  # fmt: skip
+        threshold = calibrate(
+            stages, name, val_results[name], work / 'results' / 'val' / f'{stem}_threshold.json'
+        )
         results[name] = work / 'results' / f'{stem}.json'
         show = ['--show-dir', work / 'gifs' / config] if name == MODELS[0][0] else []
         stages.run(f'test {name} on the test split (score_thr {threshold:.6g} from validation)',

@@ -139,7 +139,8 @@ def test_tool_prints_the_threshold_last_and_writes_json(tmp_path):
     proc = run_tool(TOOL, path, '--criterion', 'f1', '--json', out)
     assert float(proc.stdout.strip().splitlines()[-1]) == pytest.approx(0.2)
     written = json.loads(out.read_text())
-    assert written['score_thr'] == pytest.approx(0.2) and written['tp'] == 2 and written['source'] == str(path)
+    assert written['score_thr'] == pytest.approx(0.2) and written['tp'] == 2
+    assert written['source'] == str(path)
 
 
 def test_tool_names_the_file_of_a_bad_input(tmp_path):
@@ -148,3 +149,18 @@ def test_tool_names_the_file_of_a_bad_input(tmp_path):
     proc = run_tool(TOOL, path, check=False)
     assert proc.returncode == 1
     assert 'broken.json' in proc.stderr and 'missing key' in proc.stderr
+
+
+def test_youden_is_the_default_and_ignores_the_share_of_occluded_runs():
+    choice = choose_threshold(example())
+    # J = TP / 3 occluded + TN / 3 open - 1: 0.01 -> 2/3 + 1/3 - 1 = 0, 0.05 and 0.10 -> 1/3, 0.20 -> 2/3
+    assert choice.criterion == 'youden'
+    assert choice.score_thr == pytest.approx(0.2) and choice.youden == pytest.approx(2 / 3)
+    # 6 occluded runs (5 hits at 0.5, 1 weak hit at 0.03), 5 open runs (one alarm at 0.05)
+    runs = [seq(i, True, [track(HIT, 0.5)]) for i in range(5)] + [seq(5, False, [track(MISS, 0.05)])]
+    runs += [seq(6 + i, False, []) for i in range(4)] + [seq(10, True, [track(HIT, 0.03)])]
+    d = doc(runs)
+    # 0.01: TP 6, FP 1, TN 4 -> F1 12/13, J 1 + 4/5 - 1 = 0.8; 0.05: TP 5, FN 1, FP 1 -> F1 10/12,
+    # J 0.633; 0.5: TP 5, FN 1, TN 5 -> F1 10/11, J 5/6 = 0.833: F1 keeps the alarm, J drops it
+    assert choose_threshold(d, 'f1').score_thr == pytest.approx(0.01)
+    assert choose_threshold(d, 'youden').score_thr == pytest.approx(0.5)

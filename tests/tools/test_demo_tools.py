@@ -52,8 +52,16 @@ def detector_result(num: int, mcc: float, auc: float) -> dict:
     metrics |= {'sequence/mcc': mcc, 'sequence/auc': auc, 'sequence/tp': 1, 'sequence/fp': 1}
     metrics |= {'sequence/fn': 1, 'sequence/tn': 1}
     seqs = [
-        dict(video_id=i, file_name=f'S{i}.dcm', outcome='TN', gt_label=0, gt=[], best_track=None, tracks=[],
-             ori_shape=[512, 512])
+        dict(
+            video_id=i,
+            file_name=f'S{i}.dcm',
+            outcome='TN',
+            gt_label=0,
+            gt=[],
+            best_track=None,
+            tracks=[],
+            ori_shape=[512, 512],
+        )
         for i in range(num)
     ]
     settings = dict(score_thr=0.2, distance_thr=25.0, ref_size=512, single_class=True)

@@ -1,6 +1,6 @@
 """Choose a detector's presence threshold (``score_thr``) on a validation result file.
 
-    python tools/analysis/calibrate_threshold.py VAL.json [--criterion f1|mcc|accuracy] [--json OUT]
+    python tools/analysis/calibrate_threshold.py VAL.json [--criterion youden|f1|mcc|accuracy] [--json OUT]
 
 ``VAL.json`` is ``tools/test.py CONFIG CKPT --out VAL.json`` run on the *validation* split (e.g. with
 ``--cfg-options test_dataloader.dataset.ann_file=annotations/val.json``). Every track confidence in the
@@ -10,8 +10,10 @@ line alone, ready for the test run:
     T=$(python tools/analysis/calibrate_threshold.py val.json | tail -1)
     python tools/test.py CONFIG CKPT --out test.json --cfg-options test_evaluator.score_thr=$T
 
-Criteria: ``f1`` (default; the sequence-level detection F1, place and class included), ``mcc`` (presence
-MCC: occluded run vs. a track passes) or ``accuracy`` (share of correct runs, TP or TN, as McNemar counts).
+Criteria: ``youden`` (default; Youden's J = TP / occluded runs + TN / open runs - 1, independent of the
+share of occluded runs, which differs between splits), ``f1`` (the sequence-level detection F1, place and
+class included; prefers alarming on every run when most runs are occluded), ``mcc`` (presence MCC: occluded
+run vs. a track passes) or ``accuracy`` (share of correct runs, TP or TN, as McNemar counts).
 Never choose the threshold on the test split. Details: ``occlunet/evaluation/stats/threshold.py``.
 """
 
@@ -30,8 +32,8 @@ from occlunet.evaluation.stats.threshold import CRITERIA, choose_threshold  # no
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('results', metavar='VAL.json', help='result file on the validation split (tools/test.py --out)')
-    ap.add_argument('--criterion', choices=CRITERIA, default='f1', help='what the threshold maximises')
+    ap.add_argument('results', metavar='VAL.json', help='validation-split result file (tools/test.py --out)')
+    ap.add_argument('--criterion', choices=CRITERIA, default='youden', help='what the threshold maximises')
     ap.add_argument('--json', metavar='OUT', help='also write the choice (threshold, counts, rates) here')
     return ap.parse_args(argv)
 
@@ -46,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f'{args.results}: score_thr {choice.score_thr:.6g} maximises {choice.criterion} = {choice.value:.4f} '
-        f'over {choice.candidates} candidates (TP {choice.tp}, FP {choice.fp}, FN {choice.fn}, TN {choice.tn}; '
-        f'P {choice.precision:.3f}, R {choice.recall:.3f}, F1 {choice.f1:.3f}, MCC {choice.mcc:.3f})'
+        f'over {choice.candidates} candidates '
+        f'(TP {choice.tp}, FP {choice.fp}, FN {choice.fn}, TN {choice.tn}; '
+        f'P {choice.precision:.3f}, R {choice.recall:.3f}, F1 {choice.f1:.3f}, MCC {choice.mcc:.3f}, '
+        f'J {choice.youden:.3f})'
     )
     if args.json:
         out = Path(args.json)

@@ -11,15 +11,15 @@ confidence passes the threshold, hit within ``distance_thr`` reference pixels, c
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 
 from ..metrics.detection_rates import detection_rates
 from ..metrics.sequence_outcome import sequence_outcome
 
-CRITERIA = ('f1', 'mcc', 'accuracy')
+CRITERIA = ('youden', 'f1', 'mcc', 'accuracy')
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ThresholdChoice:
     f1: float
     mcc: float
     accuracy: float
+    youden: float
     candidates: int
 
     def to_dict(self) -> dict:
@@ -104,14 +105,26 @@ def candidate_thresholds(document: dict) -> list[float]:
     return candidates
 
 
-def choose_threshold(document: dict, criterion: str = 'f1') -> ThresholdChoice:
+def youden_index(counts: dict[str, int], positives: int, negatives: int) -> float:
+    """Youden's J: TP / occluded runs + TN / open runs - 1 (a run is found only as a TP: right place and
+    class). Unlike F1 and accuracy it does not depend on the share of occluded runs, which differs between
+    splits; a kind of run that is absent adds 0."""
+    sensitivity = counts['tp'] / positives if positives else 0.0
+    specificity = counts['tn'] / negatives if negatives else 0.0
+    return sensitivity + specificity - 1.0
+
+
+def choose_threshold(document: dict, criterion: str = 'youden') -> ThresholdChoice:
     """The ``score_thr`` that maximises ``criterion`` on ``document`` (a validation result file).
 
     Args:
         document: a loaded ``SequenceDetectionMetric`` result file (``tools/test.py --out``) whose
             sequences hold all their tracks; thresholds below its own ``score_thr`` are not considered.
-        criterion: ``'f1'`` (the sequence-level detection F1, place and class included), ``'mcc'``
-            (presence MCC) or ``'accuracy'`` (share of correct runs, TP or TN: what McNemar compares).
+        criterion: ``'youden'`` (default; TP / occluded + TN / open runs - 1, see :func:`youden_index`:
+            independent of the share of occluded runs, which differs between validation and test),
+            ``'f1'`` (the sequence-level detection F1, place and class included; favours alarming on
+            every run when most runs are occluded), ``'mcc'`` (presence MCC, place ignored) or
+            ``'accuracy'`` (share of correct runs, TP or TN: what McNemar compares).
 
     Ties go to the lowest threshold (fewest missed runs).
 
@@ -128,7 +141,9 @@ def choose_threshold(document: dict, criterion: str = 'f1') -> ThresholdChoice:
         counts = counts_at(document, thr)
         rates = detection_rates(counts['tp'], counts['fp'], counts['fn'])
         total = len(document['sequences'])
+        positives = sum(1 for seq in document['sequences'] if seq['gt'])
         scores = dict(
+            youden=youden_index(counts, positives, total - positives),
             f1=0.0 if math.isnan(rates['f1']) else rates['f1'],
             mcc=presence_mcc(document, thr),
             accuracy=(counts['tp'] + counts['tn']) / total,
@@ -143,6 +158,7 @@ def choose_threshold(document: dict, criterion: str = 'f1') -> ThresholdChoice:
             f1=rates['f1'],
             mcc=scores['mcc'],
             accuracy=scores['accuracy'],
+            youden=scores['youden'],
             candidates=len(candidates),
         )
         if best is None or choice.value > best.value:

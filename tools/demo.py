@@ -146,7 +146,7 @@ def main() -> None:
     stages.run(f'browse GIFs into {work / "browse"}', 'tools/browse_dataset.py', data_root, all_json,
                '--out-dir', work / 'browse', '--max-videos', '6')  # fmt: skip
 
-    results, checkpoints = {}, {}
+    results, checkpoints, trained = {}, {}, set()
     val_results = {name: work / 'results' / 'val' / f'{Path(config).name}.json' for name, config in MODELS}
     for name, config in (*MODELS, CLASSIFIER):
         model_dir = work / config
@@ -161,15 +161,13 @@ def main() -> None:
             stages.run(f'train {name} ({config}, until {final})',
                        'tools/train.py', f'configs/{config}.py', '--work-dir', model_dir,
                        '--data-root', data_root, *options)  # fmt: skip
+            trained.add(name)
     for name, config in MODELS:
         model_dir, final = checkpoints[name]
         stem = Path(config).name
-        if (
-            val_results[name].exists()
-            and val_results[name].stat().st_mtime >= (model_dir / final).stat().st_mtime
-        ):
+        if name in trained and val_results[name].exists():
             stages.skip(f'{name} on the validation split: written by its final validation')
-        else:  # trained earlier without the file, or retrained since
+        else:  # trained by an earlier run: validate its final checkpoint here
             stages.run(f'{name} on the validation split (to choose its presence threshold)',
                        'tools/test.py', f'configs/{config}.py', model_dir / final,
                        '--work-dir', model_dir / 'val', '--data-root', data_root, '--out', val_results[name],

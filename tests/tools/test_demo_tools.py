@@ -118,3 +118,17 @@ def test_report_has_the_classifier_table_beside_the_detectors(tmp_path):
     assert '| GRU, studies, PA+LAT paired | 2 | 1.000 | 1.000 | 0.73 / 0.94 |' in text
     assert 'LAT sequences' not in text  # no LAT entry in the file
     assert '| OccluNet1 presence (best track score), all test sequences | 4 | 0.250 | 0.750 | |' in text
+
+
+def test_detectors_validate_once_at_the_end_and_write_the_validation_results(tmp_path):
+    out = tmp_path / 'val.json'
+    # iteration-based detector: the full run validates at its last iteration only, the quick run at 40
+    assert DEMO.final_validation_options('occlunet1_dsa_tiny', None, out) == [
+        f'val_evaluator.out_file={out}',
+        'train_cfg.val_interval=750',
+    ]
+    assert DEMO.final_validation_options('yolox_s_minip_dsa_tiny', 40, out)[1] == 'train_cfg.val_interval=40'
+    # epoch-based configs keep their validation interval
+    assert DEMO.final_validation_options('classifier/gru_resnet18_dsa_tiny', None, out) == [
+        f'val_evaluator.out_file={out}'
+    ]

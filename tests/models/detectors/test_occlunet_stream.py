@@ -11,6 +11,7 @@ from mmdet.structures import DetDataSample
 from mmengine.registry import DefaultScope
 
 from occlunet.models.detectors import OccluNetStream
+from tests.models.tiny_occlunet import occlunet_cfg
 
 SIZE = 64
 META = dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE), scale_factor=(1.0, 1.0), flip=False)
@@ -25,27 +26,13 @@ def mmdet_scope() -> Iterator[None]:
 def build(temporal: str, num_frames: int = 3, target_index: int | None = None):
     """A tiny OccluNet, one input per backbone call in predict_sequence (the stream's batch)."""
     torch.manual_seed(0)
-    model = MODELS.build(
-        dict(
-            type='OccluNet',
-            data_preprocessor=dict(type='SequenceDataPreprocessor', mean=0.5, std=0.25),
-            backbone=dict(type='MultiFrameCSPDarknet', in_frames=3, deepen_factor=0.33, widen_factor=0.125),
-            neck=dict(type='YOLOXPAFPN', in_channels=[32, 64, 128], out_channels=16, num_csp_blocks=1),
-            temporal_neck=dict(
-                type='TemporalNeck',
-                in_channels=[16, 16, 16],
-                num_frames=num_frames,
-                embed_dims=16,
-                temporal_cfg=dict(type=temporal, num_heads=4, target_index=target_index),
-            ),
-            bbox_head=dict(
-                type='YOLOXHead', num_classes=1, in_channels=16, feat_channels=16, stacked_convs=1
-            ),
-            tracker=dict(type='TrajectoryLinker', radius=1000.0, score_thr=0.0),
-            feat_chunk_size=1,
-            test_cfg=dict(score_thr=0.0, nms=dict(type='nms', iou_threshold=0.65), max_per_img=5),
-        )
+    cfg = occlunet_cfg(temporal, num_frames, target_index)
+    cfg.update(
+        tracker=dict(type='TrajectoryLinker', radius=1000.0, score_thr=0.0),
+        feat_chunk_size=1,
+        test_cfg=dict(cfg['test_cfg'], max_per_img=5),
     )
+    model = MODELS.build(cfg)
     with torch.no_grad():  # frames mix (OccluNet2's temporal projections start at zero)
         for p in model.temporal_neck.parameters():
             p.add_(torch.randn_like(p) * 0.1)

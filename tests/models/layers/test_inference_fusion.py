@@ -14,6 +14,7 @@ from torch import nn
 
 from occlunet.models.layers import CascadedSPP, fuse_for_inference
 from occlunet.models.layers.inference_fusion import cascade_kernel
+from tests.models.tiny_occlunet import occlunet_cfg
 
 
 @pytest.fixture(autouse=True)
@@ -33,24 +34,6 @@ def randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
             m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
             m.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
     return model.eval()
-
-
-def occlunet_cfg(temporal: str) -> dict:
-    return dict(
-        type='OccluNet',
-        data_preprocessor=dict(type='SequenceDataPreprocessor', mean=0.5, std=0.25),
-        backbone=dict(type='MultiFrameCSPDarknet', in_frames=3, deepen_factor=0.33, widen_factor=0.125),
-        neck=dict(type='YOLOXPAFPN', in_channels=[32, 64, 128], out_channels=16, num_csp_blocks=1),
-        temporal_neck=dict(
-            type='TemporalNeck',
-            in_channels=[16, 16, 16],
-            num_frames=3,
-            embed_dims=16,
-            temporal_cfg=dict(type=temporal, num_heads=4),
-        ),
-        bbox_head=dict(type='YOLOXHead', num_classes=1, in_channels=16, feat_channels=16, stacked_convs=1),
-        test_cfg=dict(score_thr=0.0, nms=dict(type='nms', iou_threshold=0.65)),
-    )
 
 
 YOLOX_CFG = dict(

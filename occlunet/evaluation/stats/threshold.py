@@ -11,10 +11,12 @@ confidence passes the threshold, hit within ``distance_thr`` reference pixels, c
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from sklearn.metrics import matthews_corrcoef
 
 from ..metrics.detection_rates import detection_rates
 from ..metrics.sequence_outcome import sequence_outcome
@@ -75,17 +77,14 @@ def counts_at(document: dict, threshold: float) -> dict[str, int]:
 
 
 def presence_mcc(document: dict, threshold: float) -> float:
-    """MCC of (GT present) against (a track passes ``threshold``), 0 when undefined (as sklearn)."""
-    tp = fp = fn = tn = 0
-    for seq in document['sequences']:
-        present = len(seq['gt']) > 0
-        alarm = any(t['confidence'] >= threshold for t in seq.get('tracks', []))
-        tp += present and alarm
-        fp += alarm and not present
-        fn += present and not alarm
-        tn += not present and not alarm
-    denominator = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    return 0.0 if denominator == 0 else (tp * tn - fp * fn) / denominator
+    """MCC of (GT present) against (a track passes ``threshold``), 0 when undefined (sklearn's rule, as
+    the metric's presence MCC)."""
+    sequences = document['sequences']
+    y_true = [int(len(seq['gt']) > 0) for seq in sequences]
+    y_pred = [int(any(t['confidence'] >= threshold for t in seq.get('tracks', []))) for seq in sequences]
+    with warnings.catch_warnings():  # sklearn warns when one class is absent; MCC is then 0
+        warnings.simplefilter('ignore', UserWarning)
+        return float(matthews_corrcoef(y_true, y_pred))
 
 
 def candidate_thresholds(document: dict) -> list[float]:
@@ -136,12 +135,12 @@ def choose_threshold(document: dict, criterion: str = 'youden') -> ThresholdChoi
     if not document['sequences']:
         raise ValueError('choose_threshold: the result file has no sequences')
     candidates = candidate_thresholds(document)
+    total = len(document['sequences'])
+    positives = sum(1 for seq in document['sequences'] if seq['gt'])
     best: ThresholdChoice | None = None
     for thr in candidates:
         counts = counts_at(document, thr)
         rates = detection_rates(counts['tp'], counts['fp'], counts['fn'])
-        total = len(document['sequences'])
-        positives = sum(1 for seq in document['sequences'] if seq['gt'])
         scores = dict(
             youden=youden_index(counts, positives, total - positives),
             f1=0.0 if math.isnan(rates['f1']) else rates['f1'],

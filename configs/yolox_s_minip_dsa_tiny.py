@@ -4,14 +4,5 @@
 _base_ = [
     '_base_/models/yolox_tiny_minip.py',
     '_base_/datasets/dsa_minip_256.py',
-    '_base_/schedules/sgd_nesterov_tiny.py',
+    '_base_/schedules/sgd_nesterov_tiny_1500.py',
 ]
-
-max_iters = 1500
-interval = 750
-train_cfg = dict(max_iters=max_iters, val_interval=interval)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', eta_min=0.0005, by_epoch=False, begin=50, end=max_iters),
-]
-default_hooks = dict(checkpoint=dict(interval=interval))

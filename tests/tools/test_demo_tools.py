@@ -132,3 +132,15 @@ def test_detectors_validate_once_at_the_end_and_write_the_validation_results(tmp
     assert DEMO.final_validation_options('classifier/gru_resnet18_dsa_tiny', None, out) == [
         f'val_evaluator.out_file={out}'
     ]
+
+
+def test_long_configs_are_the_demo_models_with_twice_the_training():
+    from mmengine.config import Config
+
+    for name in ('occlunet1', 'occlunet2'):
+        short = Config.fromfile(REPO / 'configs' / f'{name}_dsa_tiny.py')
+        long = Config.fromfile(REPO / 'configs' / f'{name}_dsa_tiny_long.py')
+        assert long.model == short.model
+        assert DEMO.schedule_options(f'{name}_dsa_tiny_long', None, None) == ([], 'iter_1500.pth')
+        assert (long.train_dataloader.batch_size, long.train_dataloader.dataset.clip_length) == (4, 2)
+        assert long.param_scheduler[1]['end'] == long.train_cfg.max_iters == 1500

@@ -55,7 +55,11 @@ class _Builder:
         return np.asarray(xyz, dtype=np.float64) + self.rng.normal(0.0, sd, 3)
 
 
-def build_arteries(rng: np.random.Generator, p: SynthParams, side: int) -> VesselTree:
+def build_arteries(
+    rng: np.random.Generator, p: SynthParams, side: int, force_cca: bool = False
+) -> VesselTree:
+    """The arterial tree of the injected hemisphere; ``force_cca`` makes it a common-carotid injection (the
+    draw is made either way, so the rest of the tree does not change)."""
     s = side
     centre = np.array([0.0, 5.0, 15.0]) + rng.normal(0, [0.0, 3.0, 3.0])
     skull = np.array([72.0, 92.0, 80.0]) * rng.uniform(0.95, 1.05, 3)
@@ -67,7 +71,7 @@ def build_arteries(rng: np.random.Generator, p: SynthParams, side: int) -> Vesse
     step_leaf = p.sample_step_mm
 
     # --- carotid: optional CCA + ECA, then the ICA to the terminus ---------------------------------------
-    cca = rng.random() < p.cca_injection_probability
+    cca = bool(rng.random() < p.cca_injection_probability) or force_cca
     parent = -1
     if cca:
         parent = b.add('CCA', [J(s * 30, 16, -155), J(s * 30, 15, -118, sd=1.5)], territory='CCA', tort=0.3)

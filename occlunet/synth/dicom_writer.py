@@ -4,8 +4,9 @@ SOP class XA Image Storage (1.2.840.10008.5.1.4.1.1.12.1); Explicit VR Little En
 (pydicom's RLE encoder, through the pylibjpeg-rle plugin when installed). Pixels: BitsAllocated 16,
 BitsStored 10 or 12, HighBit = BitsStored - 1, unsigned, MONOCHROME2 with contrast-filled vessels dark
 (stored = background level - gain * DSA), PixelIntensityRelationship LOG. Cine timing by FrameTime
-(FrameIncrementPointer -> FrameTime). No value depends on the wall clock: every UID and date/time comes
-from the caller (derived from seed and study index).
+(FrameIncrementPointer -> FrameTime) for a constant frame rate, else by FrameTimeVector (FrameIncrementPointer
+-> FrameTimeVector: entry i = ms since frame i - 1, entry 0 = 0). No value depends on the wall clock: every
+UID and date/time comes from the caller (derived from seed and study index).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class XAHeader:
     secondary_angle: float
     series_number: int
     laterality: str  # injected side: 'L' or 'R'
+    # s from the first frame, for a variable-rate run (FrameTimeVector); None: constant rate 1 / fps
+    frame_times: tuple[float, ...] | None = None
+    generator: str = f'occlunet.synth {GENERATOR_VERSION}'  # ManufacturerModelName
 
 
 def _ds(value: float) -> str:
@@ -69,7 +73,7 @@ def build_dataset(stored: np.ndarray, h: XAHeader) -> Dataset:
     ds.AccessionNumber = h.study_id
     ds.Modality = 'XA'
     ds.Manufacturer = 'occlunet synthetic'
-    ds.ManufacturerModelName = f'occlunet.synth {GENERATOR_VERSION}'
+    ds.ManufacturerModelName = h.generator
     ds.ReferringPhysicianName = ''
     ds.StudyDescription = 'Synthetic cerebral DSA (acute stroke)'
     ds.SeriesDescription = f'ICA {h.laterality} {h.view}'
@@ -84,7 +88,13 @@ def build_dataset(stored: np.ndarray, h: XAHeader) -> Dataset:
     ds.EstimatedRadiographicMagnificationFactor = _ds(h.magnification)
     ds.DistanceSourceToDetector = '1100'
     ds.DistanceSourceToPatient = _ds(1100.0 / h.magnification)
-    ds.FrameTime = _ds(1000.0 / h.fps)
+    if h.frame_times is None:
+        ds.FrameTime = _ds(1000.0 / h.fps)
+    else:
+        if len(h.frame_times) != t:
+            raise ValueError(f'frame_times has {len(h.frame_times)} entries for {t} frames')
+        steps = np.diff(np.asarray(h.frame_times, dtype=np.float64), prepend=h.frame_times[0]) * 1000.0
+        ds.FrameTimeVector = [_ds(float(ms)) for ms in steps]
     ds.CineRate = int(round(h.fps))
     ds.RecommendedDisplayFrameRate = int(round(h.fps))
     ds.PositionerMotion = 'STATIC'
@@ -101,7 +111,7 @@ def build_dataset(stored: np.ndarray, h: XAHeader) -> Dataset:
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = 'MONOCHROME2'
     ds.NumberOfFrames = t
-    ds.FrameIncrementPointer = Tag('FrameTime')
+    ds.FrameIncrementPointer = Tag('FrameTime' if h.frame_times is None else 'FrameTimeVector')
     ds.Rows, ds.Columns = rows, cols
     ds.BitsAllocated = 16
     ds.BitsStored = h.bits_stored

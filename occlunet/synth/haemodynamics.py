@@ -6,8 +6,10 @@
   v ~ r by Murray's law: Q ~ r^3, v = Q / (pi r^2)) and dispersed: beta grows as sqrt(1 + L / L_d) with path
   length L while the area (indicator mass) is kept, so peaks fall distally.
 * Occlusion: no antegrade flow downstream of the clot; contrast stagnates in the stump (slow washout);
-  the downstream bed fills retrogradely from the collateral source territories, late (collateral delay +
-  retrograde path / slow velocity), lower and broader (Liebeskind 2003 grading of delayed filling).
+  the downstream bed fills by collaterals (:mod:`.collaterals`): retrogradely from the source territories,
+  late (collateral delay + retrograde path / slow velocity), lower and broader (Liebeskind 2003), graded by
+  the study's ASITN/SIR collateral grade; behind a cervical ICA clot also through ECA -> ophthalmic
+  reconstitution of the siphon.
 * Capillary bed of each terminal artery (indicator dilution, Meier & Zierler 1954): tissue curve
   (C_a * R)(t) / MTT with residue R = 1 - H of a gamma transit-time distribution h; venous outflow C_a * h.
 * Veins mix their inputs flow-weighted (cortical veins -> sinuses, diluted by unopacified inflow).
@@ -21,6 +23,7 @@ import numpy as np
 from scipy.signal import fftconvolve
 from scipy.stats import gamma as gamma_dist
 
+from .collaterals import CollateralDraws, reconstitution, retrograde_filling, retrograde_numbers
 from .config import SynthParams
 from .occlusion import Occlusion
 from .veins import venous_order
@@ -55,6 +58,7 @@ class HaemoParams:
     venous_delay: float
     washout: float
     coll_q: np.ndarray  # quantiles for delay, ratio, broadening, retro velocity, retro decay
+    collateral: CollateralDraws | None = None  # the patient's collateral status (set by the study)
 
     @classmethod
     def sample(cls, rng: np.random.Generator, p: SynthParams) -> HaemoParams:
@@ -129,41 +133,33 @@ def simulate_curves(
     coll_t0 = np.full(n, np.inf)
     coll_beta = np.ones(n)
     coll_peak = np.zeros(n)
+    extra = None  # reconstitution: (t0, beta, peak) of a second collateral inflow
     if occ is not None and occ.active:
+        free_t0 = t0.copy()
         down = np.isin(pieces.seg, occ.downstream)
         t0[down] = np.inf
         stump = pieces.seg == occ.segment
         beta[stump] *= hp.washout
-        q = hp.coll_q
-        lo_hi = lambda rng_pair, u: rng_pair[0] + u * (rng_pair[1] - rng_pair[0])  # noqa: E731
-        delay = lo_hi(p.collateral_delay_s[occ.cls], q[0])
-        ratio = lo_hi(p.collateral_peak_ratio[occ.cls], q[1])
-        broad = lo_hi(p.collateral_broadening, q[2])
-        v_retro = lo_hi(p.retrograde_velocity_mm_s, q[3])
-        decay = lo_hi(p.retrograde_decay_mm, q[4])
-        src = [
-            s
-            for s in tree.leaves('artery')
-            if segs[s].territory in occ.sources and s not in set(occ.downstream)
-        ]
-        src_pieces = [pieces.first[s] + len(pieces.of_segment(s)) - 1 for s in src]
-        src_pieces = [i for i in src_pieces if np.isfinite(t0[i])]
-        info.update(collateral_delay=delay, collateral_ratio=ratio, collateral_sources=len(src_pieces))
-        if src_pieces and ratio > 0:
-            t_src = float(np.min(t0[src_pieces]))
-            b_src = float(np.mean(beta[src_pieces]))
-            p_src = float(np.mean(peak[src_pieces]))
-            tip = _distance_to_tips(tree, occ.downstream)
-            target = down & np.array([segs[s].territory not in ('deep', 'ECA', 'CCA') for s in pieces.seg])
-            for i in np.flatnonzero(target):
-                sid = pieces.seg[i]
-                d = segs[sid].length - pieces.s_mid[i] + tip[sid]
-                coll_t0[i] = t_src + delay + d / v_retro
-                coll_beta[i] = b_src * broad
-                coll_peak[i] = ratio * p_src * np.exp(-d / decay)
-            info['collateral_t0'] = t_src + delay
+        grade = hp.collateral.grade if hp.collateral is not None else 0
+        numbers = retrograde_numbers(p, occ.cls, grade, hp.coll_q)
+        graded = p.collateral_model == 'graded'
+        coll_t0, coll_beta, coll_peak, coll_info = retrograde_filling(
+            tree, pieces, occ, t0, beta, peak, numbers, graded
+        )
+        info.update(coll_info)
+        if graded:
+            info['collateral_grade'] = grade
+        draws = hp.collateral
+        if graded and occ.cls == 'ICA_extracranial' and draws is not None and draws.eca_ophthalmic:
+            *extra, rec_info = reconstitution(
+                tree, pieces, free_t0, t0, beta, peak, draws, numbers['broadening']
+            )
+            info.update(rec_info)
     ante = gamma_variate(t[None, :], t0[:, None], hp.alpha, beta[:, None], peak[:, None])
     coll = gamma_variate(t[None, :], coll_t0[:, None], hp.alpha, coll_beta[:, None], coll_peak[:, None])
+    if extra is not None:  # a second, independent inflow into the same bed
+        rec_t0, rec_beta, rec_peak = (a[:, None] for a in extra)
+        coll = coll + gamma_variate(t[None, :], rec_t0, hp.alpha, rec_beta, rec_peak)
     curves = ante + coll
 
     # --- capillary beds and veins ------------------------------------------------------------------------
@@ -204,12 +200,3 @@ def simulate_curves(
         blush=blush.astype(np.float32),
         info=info,
     )
-
-
-def _distance_to_tips(tree: VesselTree, ids: list[int]) -> dict[int, float]:
-    """Path length from each segment's distal end to the nearest terminal artery below it."""
-    out: dict[int, float] = {}
-    for sid in sorted(ids, key=lambda s: -len(tree.ancestors(s))):  # deepest first
-        ch = tree.segments[sid].children
-        out[sid] = min((tree.segments[c].length + out[c] for c in ch), default=0.0)
-    return out

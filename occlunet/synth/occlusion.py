@@ -15,13 +15,20 @@ from .config import SynthParams
 from .projection import ViewGeometry
 from .vessel_tree import VesselTree
 
-#: Territories whose terminal arteries can feed the downstream bed by collaterals, per class.
+#: Territories that feed the downstream bed by collaterals, per class. Only terminal arteries outside the
+#: bed that fill with contrast act as sources; the others (an ACA cut off with the ICA terminus and fed
+#: across the ACom, a PCA fed by the basilar artery) bring unopacified blood ('graded' model: see
+#: :mod:`.collaterals`). Liebeskind 2003; van Laar et al. 2007 (flow territories in ICA occlusion).
 COLLATERAL_SOURCES: dict[str, tuple[str, ...]] = {
     'M1': ('ACA', 'PCA'),  # leptomeningeal anastomoses over the convexity
     'M2': ('MCA', 'ACA', 'PCA'),  # neighbouring MCA branches + ACA
     'unknown': ('MCA', 'ACA', 'PCA'),
-    'ICA_intracranial': ('PCA', 'ECA'),  # fetal PCA distal to the clot, dural ECA anastomoses
-    'ICA_extracranial': ('ECA',),  # ECA -> ophthalmic / dural collaterals
+    'ICA_intracranial': (
+        'ACA',
+        'PCA',
+        'ECA',
+    ),  # contralateral ACA (ACom), fetal PCA distal to the clot, dural ECA
+    'ICA_extracranial': ('ACA', 'PCA', 'ECA'),  # ACom, PCom (vertebrobasilar), ECA -> dural collaterals
 }
 
 

@@ -1,8 +1,10 @@
 """One study: a 3-D tree, its haemodynamics, and the PA + LAT runs with their annotations.
 
 Randomness: ``SeedSequence([seed, index])`` is split into independent streams (geometry, acquisition,
-occlusion, haemodynamics, anatomy, X-ray, noise), so a study depends only on (seed, index) - not on worker
-count or order - and forcing / disabling the occlusion leaves every other draw unchanged.
+occlusion, haemodynamics, anatomy, X-ray, noise, patient), so a study depends only on (seed, index) - not on
+worker count or order - and forcing / disabling the occlusion leaves every other draw unchanged. The patient
+stream (two-rate protocol, collateral status) was added in generator 2.0.0 as an eighth child, so the first
+seven streams are those of 1.0.0.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import numpy as np
 import scipy.sparse as sp
 from pydicom.uid import generate_uid
 
+from .acquisition import ProtocolDraws, frame_times, is_constant_rate, mean_frame_rate
 from .anatomy import background_mu
 from .arteries import build_arteries
+from .collaterals import CollateralDraws
 from .config import CATEGORY_ID, SynthParams
 from .haemodynamics import Curves, HaemoParams, simulate_curves
 from .occlusion import Occlusion, sample_occlusion
@@ -26,6 +30,7 @@ from .vessel_tree import Pieces, VesselTree, make_pieces
 from .xray import XrayParams, form_dsa, quantise, unit_noise
 
 VIEWS = ('PA', 'LAT')
+STREAMS = 8  # geometry, acquisition, occlusion, haemodynamics, anatomy, X-ray, noise, patient
 VISIBLE_FRACTION = 0.25  # an occlusion is 'visible' while the stump / collateral curve is above this share
 EPOCH = dt.datetime(2019, 1, 1)
 
@@ -57,13 +62,14 @@ class StudySimulation:
     pieces: Pieces
     occlusion: Occlusion | None
     curves: Curves
-    fps: float
+    fps: float  # frame rate of the run (of its first phase for a two-rate run)
     frame_times: np.ndarray  # (T,) s from the first frame
     piece_curves: np.ndarray  # (P, T) concentrations at the frames
     blush_curves: np.ndarray  # (L, T)
     iodine_mu_per_mm: float
     imager_pixel_spacing: float
     magnification: float
+    collateral: CollateralDraws | None = None  # the patient's collateral status (grade used if occluded)
     views: dict[str, ViewSimulation] = field(default_factory=dict)
     category: str | None = None  # annotated class (None: no annotated occlusion)
     frame_start: int = -1
@@ -72,6 +78,21 @@ class StudySimulation:
     @property
     def num_frames(self) -> int:
         return len(self.frame_times)
+
+    @property
+    def constant_rate(self) -> bool:
+        """True for a constant-rate run (FrameTime), False for a two-rate one (FrameTimeVector)."""
+        return is_constant_rate(self.frame_times)
+
+    @property
+    def frame_rate(self) -> float:
+        """Frames per second of the annotation file: the rate of a constant-rate run, else the mean rate."""
+        return float(self.fps) if self.constant_rate else round(mean_frame_rate(self.frame_times), 4)
+
+    @property
+    def injection(self) -> str:
+        """Catheter position: 'CCA' (common carotid: the ECA fills too) or 'ICA'."""
+        return 'CCA' if any(s.name == 'CCA' for s in self.tree.segments) else 'ICA'
 
     def territory_mask(self, view: str) -> np.ndarray:
         """Pixels (H, W) of the vessels downstream of the clot (empty without an occlusion)."""
@@ -94,7 +115,7 @@ class StudySimulation:
                 'width': n,
                 'height': n,
                 'num_frames': self.num_frames,
-                'frame_rate': float(self.fps),
+                'frame_rate': self.frame_rate,
                 'acquired': self.acquired.isoformat(timespec='seconds'),
             }
             for v in VIEWS
@@ -128,6 +149,7 @@ def simulate_study(
     occlusion: str | None = 'auto',
     apply_occlusion: bool = True,
     render: bool = True,
+    xray: bool = True,
 ) -> StudySimulation:
     """Simulate study ``index`` of the dataset with ``seed``.
 
@@ -137,19 +159,30 @@ def simulate_study(
         apply_occlusion: False simulates the same study (same tree, clot position, noise, ...) with normal
             haemodynamics: a control for the occluded run. The annotation is then empty.
         render: False skips the images (tree, curves and annotations only; boxes still computed).
+        xray: False renders only the noise-free iodine images (``ViewSimulation.iodine``), without X-ray
+            formation, noise and quantisation (``dsa`` and ``stored`` stay None).
     """
     p = params or SynthParams()
-    geo, acq, occ_rng, hae, anat, xr, noise = (
-        np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), int(index)]).spawn(7)
+    geo, acq, occ_rng, hae, anat, xr, noise, pat = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), int(index)]).spawn(STREAMS)
     )
+    # --- occlusion class (drawn first: a cervical ICA clot sets the injection site) ----------------------
+    u_occ = occ_rng.random()
+    names = [c for c in p.classes]
+    weights = np.array([p.class_weights.get(c, 1.0) for c in names], dtype=float)
+    drawn = names[int(occ_rng.choice(len(names), p=weights / weights.sum()))]
+    cls = (drawn if u_occ < p.occlusion_fraction else None) if occlusion == 'auto' else occlusion
+    force_cca = p.cervical_ica_cca_injection and cls == 'ICA_extracranial'
+
     side = 1 if geo.random() < 0.5 else -1
-    tree = build_arteries(geo, p, side)
+    tree = build_arteries(geo, p, side, force_cca)
     add_veins(tree, geo, p)
 
     # --- acquisition --------------------------------------------------------------------------------------
     rates = np.arange(p.fps_min, p.fps_max + 1e-9, p.fps_step) if p.fps_step > 0 else np.array([p.fps_min])
     fps = float(rates[int(acq.integers(len(rates)))])
-    n_frames = int(np.clip(round(acq.uniform(*p.duration_s) * fps), p.frames_min, p.frames_max))
+    times = frame_times(fps, acq.uniform(*p.duration_s), p, ProtocolDraws.sample(pat))
+    n_frames = len(times)
     px_mm = acq.uniform(*p.field_of_view_mm) / p.size
     mag = acq.uniform(*p.magnification)
     spacing = px_mm * mag
@@ -165,11 +198,6 @@ def simulate_study(
     )
 
     # --- occlusion ----------------------------------------------------------------------------------------
-    u_occ = occ_rng.random()
-    names = [c for c in p.classes]
-    weights = np.array([p.class_weights.get(c, 1.0) for c in names], dtype=float)
-    drawn = names[int(occ_rng.choice(len(names), p=weights / weights.sum()))]
-    cls = (drawn if u_occ < p.occlusion_fraction else None) if occlusion == 'auto' else occlusion
     occ = None
     if cls is not None:
         box_half = 20.0 * p.size / 512.0
@@ -179,13 +207,13 @@ def simulate_study(
 
     # --- haemodynamics ------------------------------------------------------------------------------------
     hp = HaemoParams.sample(hae, p)
+    hp.collateral = CollateralDraws.sample(pat, p)
     mu_i = hae.uniform(*p.iodine_mu_per_mm)
     low = hae.uniform(*p.low_contrast_factor)
     if occ is not None and occ.low_contrast:
         mu_i *= low
-    frame_times = np.arange(n_frames) / fps
-    curves = simulate_curves(tree, pieces, hp, p, occ, float(frame_times[-1]))
-    piece_c, blush_c = curves.sample(frame_times)
+    curves = simulate_curves(tree, pieces, hp, p, occ, float(times[-1]))
+    piece_c, blush_c = curves.sample(times)
 
     sim = StudySimulation(
         index=index,
@@ -200,12 +228,13 @@ def simulate_study(
         occlusion=occ,
         curves=curves,
         fps=fps,
-        frame_times=frame_times,
+        frame_times=times,
         piece_curves=piece_c,
         blush_curves=blush_c,
         iodine_mu_per_mm=mu_i,
         imager_pixel_spacing=spacing,
         magnification=mag,
+        collateral=hp.collateral,
     )
     if occ is not None and occ.active:
         sim.category = occ.cls
@@ -230,10 +259,9 @@ def simulate_study(
             vs.bbox = _bbox(g, occ, p.size)
         sim.views[v] = vs
         view_rng = np.random.default_rng(anat.integers(2**63))
-        xp = XrayParams.sample(xr, p, px_mm, n_frames)
+        xp = XrayParams.sample(xr, p, px_mm, n_frames, None if sim.constant_rate else times)
         if not render:
             continue
-        z = unit_noise(noise, (n_frames + 1, p.size, p.size))
         basis, low_n = blush_basis(tree, list(curves.leaves), g, 4, sigma, view_rng)
         if blush_scale is None:  # mass -> thickness from the PA view, reused for LAT (same pixel size)
             total = basis.sum(axis=0)
@@ -249,6 +277,9 @@ def simulate_study(
             iodine[i] += (vs.matrix @ c_vessel[:, i]).reshape(n, n)
         bg = background_mu(tree, g, p, view_rng)
         vs.iodine = iodine
+        if not xray:
+            continue
+        z = unit_noise(noise, (n_frames + 1, p.size, p.size))
         vs.dsa = form_dsa(bg, iodine, xp, z)
         vs.stored = quantise(vs.dsa, p.bits_stored, p.background_level, p.display_gain)
     return sim

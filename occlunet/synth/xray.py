@@ -28,7 +28,16 @@ class XrayParams:
     shifts: np.ndarray | None  # (T, 3): dx px, dy px, rotation deg per fill frame; None: no motion
 
     @classmethod
-    def sample(cls, rng: np.random.Generator, p: SynthParams, px_mm: float, n_frames: int) -> XrayParams:
+    def sample(
+        cls,
+        rng: np.random.Generator,
+        p: SynthParams,
+        px_mm: float,
+        n_frames: int,
+        frame_times: np.ndarray | None = None,
+    ) -> XrayParams:
+        """Per-run draws; the drift follows ``frame_times`` (s) when given, else the frame index (the same
+        for a constant frame rate)."""
         quanta = rng.uniform(*p.dose_quanta) * (512.0 / p.size) ** 2  # bigger pixels collect more quanta
         heel = rng.uniform(*p.heel_effect) * rng.choice([-1.0, 1.0])
         blur_px = rng.uniform(*p.detector_blur_mm) / px_mm
@@ -37,7 +46,12 @@ class XrayParams:
         rot = rng.uniform(*p.motion_rotation_deg)
         direction = rng.standard_normal(2)
         direction /= np.linalg.norm(direction) + 1e-9
-        frac = np.linspace(0.0, 1.0, n_frames) ** rng.uniform(0.5, 2.0)  # drift: starts right after the mask
+        elapsed = (
+            np.linspace(0.0, 1.0, n_frames)
+            if frame_times is None
+            else frame_times / max(frame_times[-1], 1e-9)
+        )
+        frac = elapsed ** rng.uniform(0.5, 2.0)  # drift: starts right after the mask
         jitter = rng.normal(0.0, 0.15, (n_frames, 2)) * amp
         shifts = np.column_stack(
             [frac[:, None] * amp * direction + jitter, frac * rot * rng.choice([-1.0, 1.0])]

@@ -8,8 +8,8 @@ import pytest
 
 from occlunet.synth import SynthParams, generate_dataset
 
-#: A short, fixed-rate run long enough for the collateral phase (2 fps x 18 frames = 9 s).
-SMALL = dict(size=96, fps_min=2.0, fps_max=2.0, frames_min=18, frames_max=18)
+#: A short, fixed-rate run long enough for the collateral phase (2 fps x 24 frames = 12 s).
+SMALL = dict(size=96, fps_min=2.0, fps_max=2.0, frames_min=24, frames_max=24, two_rate_probability=0.0)
 
 
 @pytest.fixture(scope='session')

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from occlunet.synth import GENERATOR_VERSION, SynthParams
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -74,6 +76,12 @@ def test_make_synthetic_cli(tmp_path):
     assert sizes == [4, 2, 2]
     summary = json.loads(proc.stdout[proc.stdout.index('{') :])
     assert summary['num_studies'] == 4 and summary['num_occluded_studies'] == 4
+    assert summary['version'] == data['info']['version'] == GENERATOR_VERSION and summary['preset'] == 'v2'
+    generator = json.loads((out / 'generator.json').read_text())
+    assert [s['index'] for s in generator['studies']] == [0, 1, 2, 3] and generator['seed'] == 1
+    card = json.loads((out / 'data_card.json').read_text())
+    assert card['deficit_kept']['all occluded']['territory']['minip']['n'] == 4
+    assert (out / 'data_card.md').read_text().startswith('# Data card')
 
 
 def test_cli_rejects_bad_arguments(tmp_path):
@@ -98,6 +106,7 @@ def test_cli_reaches_3_to_76_frames(tmp_path, fps, duration, frames):
     args = ['--out', str(tmp_path), '--studies', '1', '--size', '32', '--seed', '2', '--no-progress']
     args += ['--fps-min', str(fps), '--fps-max', str(fps), '--frames-min', '3', '--frames-max', '76']
     args += ['--duration-min', str(duration), '--duration-max', str(duration), '--occlusion-fraction', '1']
+    args += ['--two-rate-probability', '0', '--no-card']
     summary = cli.main(args)
     data = json.loads((tmp_path / 'annotations' / 'all.json').read_text())
     assert [v['num_frames'] for v in data['videos']] == [frames, frames]
@@ -106,4 +115,14 @@ def test_cli_reaches_3_to_76_frames(tmp_path, fps, duration, frames):
     assert summary['num_frames'] == 2 * frames
     assert all(0 <= a['frame_start'] <= a['frame_end'] < frames for a in data['annotations'])
     defaults = cli.parse_args(['--out', str(tmp_path)])
-    assert (defaults.duration_min, defaults.duration_max) == (6.0, 9.0)
+    assert defaults.preset == 'v2' and cli.overrides(defaults) == {}  # the preset gives every default
+    assert SynthParams().duration_s == (10.0, 16.0)
+
+
+def test_cli_flags_override_the_preset(tmp_path):
+    cli = _load_cli()
+    args = cli.parse_args(['--out', str(tmp_path), '--preset', 'v1', '--frames-max', '12', '--classes', 'M1'])
+    assert args.preset == 'v1'
+    assert cli.overrides(args) == {'frames_max': 12, 'classes': ('M1',)}
+    with pytest.raises(SystemExit):
+        cli.parse_args(['--out', str(tmp_path), '--duration-min', '3'])  # --duration-max missing

@@ -29,7 +29,7 @@ def test_same_seed_same_bytes_and_worker_count_does_not_matter(tmp_path):
     generate_dataset(tmp_path / 'b', 3, workers=2, **kw)
     generate_dataset(tmp_path / 'c', 3, **{**kw, 'seed': 12})
     a, b, c = _digests(tmp_path / 'a'), _digests(tmp_path / 'b'), _digests(tmp_path / 'c')
-    assert len(a) == 3 * 2 + 4
+    assert len(a) == 3 * 2 + 4 + 3  # DICOMs, annotations, generator.json, data_card.json / .md
     assert a == b
     assert set(a) == set(c)
     assert all(a[k] != c[k] for k in a if k.endswith('.dcm'))

@@ -42,6 +42,11 @@ BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('DATASETS', 'DSAVideoDataset'): dict(
         ann_file='annotations/train.json', data_root='data/', lazy_init=True
     ),
+    ('DATASETS', 'CachedFeatureDataset'): dict(
+        cache_dir='cache/', ann_file='annotations/train.json', data_root='data/', lazy_init=True
+    ),
+    ('TRANSFORMS', 'LoadCachedFeatures'): dict(flip_prob=0.5),
+    ('TRANSFORMS', 'PackCachedFeatures'): dict(),
     ('TRANSFORMS', 'LoadDSASequence'): dict(),
     ('TRANSFORMS', 'ResizeSequence'): dict(scale=(64, 64)),
     ('TRANSFORMS', 'NormalizeIntensity'): dict(),
@@ -55,10 +60,12 @@ BUILD_CFGS: dict[tuple[str, str], dict] = {
     ('TRANSFORMS', 'RandomGaussianNoise'): dict(),
     ('TRANSFORMS', 'RandomHalfResolution'): dict(),
     ('TRANSFORMS', 'PackDSAInputs'): dict(),
+    ('TRANSFORMS', 'ReorderFrames'): dict(order='shuffle', seed=0),
     ('METRICS', 'SequenceDetectionMetric'): dict(single_class=True),
     ('METRICS', 'BinaryClassificationMetric'): dict(threshold=0.5),
     ('TASK_UTILS', 'TrajectoryLinker'): dict(radius=25.0),
     ('HOOKS', 'SequenceVisualizationHook'): dict(out_dir='vis'),
+    ('HOOKS', 'FrameWindowCheckHook'): dict(),
     ('OPTIM_WRAPPER_CONSTRUCTORS', 'AmpIfAvailableOptimWrapperConstructor'): dict(
         optim_wrapper_cfg=dict(type='AmpOptimWrapper', optimizer=dict(type='AdamW', lr=1e-5))
     ),

@@ -2,19 +2,23 @@
 
   1. generate the default synthetic DSA dataset if it is absent (tools/make_synthetic.py)
   2. validate it (tools/check_dataset.py) and write browse GIFs/MinIP PNGs of a few sequences
-  3. train OccluNet1, OccluNet2 and the MinIP baseline, tiny single-class configs (tools/train.py), and
-     the GRU sequence classifier (both views)
+  3. freeze-and-cache training of OccluNet: the per-frame detector (stage 1, pixels; tools/train.py), its
+     frozen backbone + PAFPN features of every training frame (tools/cache_features.py), then OccluNet1 and
+     the T = 1 control (same cache, same schedule, no temporal module) on the cache (stage 2); the MinIP
+     baseline (pixels, its own schedule) and the GRU sequence classifier (both views)
   4. choose each detector's presence threshold (score_thr) on the validation split (tools/test.py --out on
      val, tools/analysis/calibrate_threshold.py), then test all models on the held-out test split with it
-     (tools/test.py --out, GIFs of OccluNet1 with --show-dir)
-  5. McNemar OccluNet1 vs MinIP and OccluNet1 vs OccluNet2, PR/ROC curves (tools/analysis/), the
-     classifier's PA, LAT and PA+LAT figures (tools/ensemble.py)
+     (tools/test.py --out, GIFs of OccluNet1 with --show-dir), and again with every test run played
+     backwards and shuffled (tools/test.py --time-order): does the model use time?
+  5. McNemar OccluNet1 vs MinIP, vs the T = 1 control (and vs OccluNet2), PR/ROC curves (tools/analysis/),
+     the classifier's PA, LAT and PA+LAT figures (tools/ensemble.py)
   6. write WORK_DIR/report.md (tools/analysis/demo_report.py)
 
-    python tools/demo.py [--quick] [--data-root DIR] [--work-dir work_dirs/demo] [--retrain]
+    python tools/demo.py [--quick] [--all-models] [--data-root DIR] [--work-dir work_dirs/demo] [--retrain]
 
-The full run trains every model for its config's schedule; --quick shortens every schedule. A model whose
-final checkpoint already exists in the work dir is not trained again (--retrain forces it).
+The full run trains every model for its config's schedule; --quick shortens every schedule. --all-models
+adds OccluNet2 (stage 2 on the same cache). A model whose final checkpoint already exists in the work dir
+is not trained again (--retrain forces it; a retrained stage 1 rebuilds the cache and retrains stage 2).
 """
 
 from __future__ import annotations
@@ -26,19 +30,33 @@ import sys
 import time
 from pathlib import Path
 
+from occlunet.evaluation.stats import time_order_path
+from occlunet.synth import GENERATOR_VERSION, recorded_version
+
 REPO = Path(__file__).resolve().parents[1]
 
-# Full and quick (DEMO_QUICK=1) runs: dataset size; the quick run overrides the schedules (None: the
-# config's own).
+# Full and quick (DEMO_QUICK=1) runs: dataset size and split by study (the full run's test split, 66 studies =
+# 132 runs, is larger than its validation split: testing is cheap next to training, and 60 test runs cannot
+# separate two models); the quick run overrides the schedules (None: the config's own).
 RUNS = {
-    'full': dict(root='data/synth_dsa', studies=200, size=512, iters=None, epochs=None),
-    'quick': dict(root='data/synth_dsa_quick', studies=24, size=256, iters=40, epochs=2),
+    'full': dict(
+        root='data/synth_dsa', studies=240, split=(0.6, 0.125, 0.275), size=512, iters=None, epochs=None
+    ),
+    'quick': dict(
+        root='data/synth_dsa_quick', studies=24, split=(0.7, 0.15, 0.15), size=256, iters=40, epochs=2
+    ),
 }
-MODELS = (  # (report name, config); the first is the reference of the McNemar tests
-    ('OccluNet1', 'occlunet1_dsa_tiny'),
-    ('OccluNet2', 'occlunet2_dsa_tiny'),
-    ('MinIP', 'yolox_s_minip_dsa_tiny'),
+STAGE1 = ('per-frame detector (stage 1)', 'occlunet_frames_dsa_tiny')  # its backbone + neck are cached
+# (report name, config, trained on the stage-1 feature cache, test-time orders besides forward: does the
+# model use time? tools/test.py --time-order); the first is the reference of the McNemar tests, the others
+# are compared with it in this order. The MinIP is invariant to the order by construction: its reversed
+# run is the control.
+MODELS = (
+    ('OccluNet1', 'occlunet1_dsa_tiny_cached', True, ('reverse', 'shuffle')),
+    ('MinIP', 'yolox_s_minip_dsa_tiny', False, ('reverse',)),
+    ('T=1 control', 'occlunet_frames_dsa_tiny_cached', True, ('reverse',)),
 )
+MORE_MODELS = (('OccluNet2', 'occlunet2_dsa_tiny_cached', True, ('reverse', 'shuffle')),)  # --all-models
 CLASSIFIER = ('GRU classifier', 'classifier/gru_resnet18_dsa_tiny')
 
 
@@ -119,11 +137,17 @@ def calibrate(stages: Stages, name: str, val_results: Path, out: Path) -> float:
     return float(json.loads(out.read_text())['score_thr'])
 
 
+def cache_options(stage1_ckpt: Path, cache_dir: Path) -> list[str]:
+    """``--cfg-options`` items of a stage-2 config: the stage-1 weights and the cache computed with them."""
+    return [f'load_from={stage1_ckpt}', f'train_dataloader.dataset.cache_dir={cache_dir}']
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument('--quick', action='store_true', help='smaller data and schedules, for a first look')
+    parser.add_argument('--all-models', action='store_true', help='also train and test OccluNet2')
     parser.add_argument('--data-root', help='dataset directory (default depends on --quick)')
     parser.add_argument('--work-dir', help='default: work_dirs/demo (work_dirs/demo_quick with --quick)')
     parser.add_argument('--retrain', action='store_true', help='train even if a final checkpoint exists')
@@ -134,35 +158,69 @@ def main() -> None:
     data_root = Path(args.data_root or spec['root'])
     work = Path(args.work_dir or ('work_dirs/demo_quick' if args.quick else 'work_dirs/demo'))
     all_json = data_root / 'annotations' / 'all.json'
-    stages = Stages(total=4 + 2 * (len(MODELS) + 1) + 2 * len(MODELS) + 4)
+    models = MODELS + (MORE_MODELS if args.all_models else ())
+    others = [name for name, *_ in models[1:]]
+    stages = Stages(total=3 + 2 + len(models) + 1 + sum(3 + len(m[3]) for m in models) + 1 + len(others) + 3)
 
-    if all_json.exists():
-        stages.skip(f'dataset {data_root} exists; not regenerated')
-    else:
+    found = recorded_version(data_root)  # None: absent or not written by the generator
+    regenerate = found != GENERATOR_VERSION
+    if not regenerate:
+        stages.skip(f'dataset {data_root} (generator {found}) exists; not regenerated')
+    else:  # absent, or of another generator version: new data, so every model is trained again
+        if found is not None:
+            print(f'[demo] {data_root} was written by generator {found}, this is {GENERATOR_VERSION}: '
+                  'regenerating it and retraining every model', flush=True)  # fmt: skip
         stages.run(f'generate {spec["studies"]} studies at {spec["size"]} px into {data_root}',
                    'tools/make_synthetic.py', '--out', data_root, '--studies', str(spec['studies']),
-                   '--size', str(spec['size']), '--seed', '0', '--workers', '2')  # fmt: skip
+                   '--size', str(spec['size']), '--seed', '0', '--workers', '2',
+                   '--split', *map(str, spec['split']))  # fmt: skip
     stages.run('check the dataset', 'tools/check_dataset.py', data_root, all_json)
     stages.run(f'browse GIFs into {work / "browse"}', 'tools/browse_dataset.py', data_root, all_json,
                '--out-dir', work / 'browse', '--max-videos', '6')  # fmt: skip
 
-    results, checkpoints, trained = {}, {}, set()
-    val_results = {name: work / 'results' / 'val' / f'{Path(config).name}.json' for name, config in MODELS}
-    for name, config in (*MODELS, CLASSIFIER):
+    def train(name: str, config: str, extra: list[str], force: bool = False) -> tuple[Path, str, bool]:
+        """Train unless the final checkpoint exists (``force``: always); returns (work dir, final
+        checkpoint name, trained)."""
         model_dir = work / config
         options, final = schedule_options(config, spec['iters'], spec['epochs'])
-        if name in val_results:
-            extra = final_validation_options(config, spec['iters'], val_results[name])
+        if extra:
             options = [*(options or ['--cfg-options']), *extra]
-        checkpoints[name] = (model_dir, final)
-        if (model_dir / final).exists() and not args.retrain:
+        if (model_dir / final).exists() and not (args.retrain or force or regenerate):
             stages.skip(f'train {name}: {model_dir / final} exists; not retrained')
-        else:
-            stages.run(f'train {name} ({config}, until {final})',
-                       'tools/train.py', f'configs/{config}.py', '--work-dir', model_dir,
-                       '--data-root', data_root, *options)  # fmt: skip
+            return model_dir, final, False
+        stages.run(f'train {name} ({config}, until {final})',
+                   'tools/train.py', f'configs/{config}.py', '--work-dir', model_dir,
+                   '--data-root', data_root, *options)  # fmt: skip
+        return model_dir, final, True
+
+    # freeze-and-cache: stage 1 on pixels, its features cached once, stage 2 on the cache
+    stage1_dir, stage1_final, stage1_trained = train(*STAGE1, [])
+    stage1_ckpt = stage1_dir / stage1_final
+    cache_dir = work / 'feature_cache' / STAGE1[1]
+    if (cache_dir / 'manifest.json').exists() and not stage1_trained:
+        stages.skip(f'feature cache {cache_dir} exists; not rebuilt')
+    else:
+        stages.run(f'cache the frozen per-frame features of the training split into {cache_dir}',
+                   'tools/cache_features.py', f'configs/{STAGE1[1]}.py', stage1_ckpt, '--out', cache_dir,
+                   '--data-root', data_root, '--splits', 'train', '--flip', '--overwrite')  # fmt: skip
+
+    results, checkpoints, trained = {}, {}, set()
+    val_results = {
+        name: work / 'results' / 'val' / f'{Path(config).name}.json' for name, config, *_ in models
+    }
+    for name, config, cached, _ in models:
+        extra = final_validation_options(config, spec['iters'], val_results[name])
+        if cached:
+            extra += cache_options(stage1_ckpt, cache_dir)
+        # a new stage 1 (and cache) makes an older stage 2 stale: retrain it
+        model_dir, final, done = train(name, config, extra, force=cached and stage1_trained)
+        checkpoints[name] = (model_dir, final)
+        if done:
             trained.add(name)
-    for name, config in MODELS:
+    cls_name, cls_config = CLASSIFIER
+    cls_dir, cls_final, _ = train(cls_name, cls_config, [])
+
+    for name, config, _, orders in models:
         model_dir, final = checkpoints[name]
         stem = Path(config).name
         if name in trained and val_results[name].exists():
@@ -176,23 +234,27 @@ def main() -> None:
             stages, name, val_results[name], work / 'results' / 'val' / f'{stem}_threshold.json'
         )
         results[name] = work / 'results' / f'{stem}.json'
-        show = ['--show-dir', work / 'gifs' / config] if name == MODELS[0][0] else []
+        show = ['--show-dir', work / 'gifs' / config] if name == models[0][0] else []
+        test_options = ['--cfg-options', f'test_evaluator.score_thr={threshold:.6g}']
         stages.run(f'test {name} on the test split (score_thr {threshold:.6g} from validation)',
                    'tools/test.py', f'configs/{config}.py', model_dir / final,
                    '--work-dir', model_dir / 'test', '--data-root', data_root,
-                   '--out', results[name], *show,
-                   '--cfg-options', f'test_evaluator.score_thr={threshold:.6g}')  # fmt: skip
-    cls_name, cls_config = CLASSIFIER
-    cls_dir, cls_final = checkpoints[cls_name]
+                   '--out', results[name], *show, *test_options)  # fmt: skip
+        for order in orders:
+            out = time_order_path(results[name], order)  # beside the forward results: the report finds it
+            stages.run(f'test {name} with every test run in {order} time order',
+                       'tools/test.py', f'configs/{config}.py', model_dir / final,
+                       '--work-dir', model_dir / f'test_{order}', '--data-root', data_root,
+                       '--out', out, '--time-order', order, *test_options)  # fmt: skip
     cls_results = work / 'results' / f'{Path(cls_config).name}.json'
     stages.run(f'test the {cls_name} (best validation MCC) on the test split',
                'tools/test.py', f'configs/{cls_config}.py', best_checkpoint(cls_dir, cls_final),
                '--work-dir', cls_dir / 'test', '--data-root', data_root, '--out', cls_results)  # fmt: skip
 
-    ref = MODELS[0][0]
+    ref = models[0][0]
     mcnemar = []
-    for other in (MODELS[2][0], MODELS[1][0]):
-        out = work / 'results' / f'mcnemar_{ref}_vs_{other}.json'
+    for other in others:
+        out = work / 'results' / f'mcnemar_{ref}_vs_{other}.json'.replace(' ', '_').replace('=', '')
         stages.run(f'McNemar {ref} vs {other}', 'tools/analysis/mcnemar.py', results[ref], results[other],
                    '--names', ref, other, '--json', out)  # fmt: skip
         mcnemar.append(f'{ref} vs {other}={out}')
@@ -206,7 +268,7 @@ def main() -> None:
     command = 'make demo DEMO_QUICK=1' if args.quick else 'make demo'
     stages.run('write the report', 'tools/analysis/demo_report.py', '--out', work / 'report.md',
                '--results', *(f'{k}={v}' for k, v in results.items()), '--mcnemar', *mcnemar,
-               '--curves', curves, '--gif-dir', work / 'gifs' / MODELS[0][1],
+               '--curves', curves, '--gif-dir', work / 'gifs' / models[0][1],
                '--classifier', f'{cls_name}={cls_json}', '--classifier-roc', cls_roc,
                '--command', command, '--wall-time', f'{minutes:.0f} min before the report',
                *(['--quick'] if args.quick else []))  # fmt: skip

@@ -1,7 +1,7 @@
 """Find occlusions in DSA DICOM files with a trained model: no annotations needed.
 
 python tools/infer.py CONFIG CHECKPOINT PATH [PATH ...] --out-dir DIR [--score-thr T] [--device cpu]
-    [--no-gif] [--gif-size 512] [--fps F] [--no-stream] [--cfg-options key=value ...]
+    [--no-gif] [--gif-size 512] [--fps F] [--no-stream] [--resume] [--cfg-options key=value ...]
 
 PATH: DICOM files, or folders searched recursively for ``*.dcm`` files (any case) and for extension-less
 files that carry the DICOM preamble (``DICM`` at byte 128, or File Meta Information at byte 0). Every file
@@ -13,19 +13,41 @@ the last frames' network inputs and features are held; the result equals the who
 its best track's confidence (mean detection confidence) is ``>= score_thr`` (``--score-thr``, default: the
 config's ``test_evaluator.score_thr``, else 0.01), as in ``SequenceDetectionMetric``.
 
+Model outputs are checked: every box is clipped to the image (the findings keep the clipped box; tracks are
+linked on the model's own box centres), and NaN or inf scores or boxes (a diverged checkpoint) make that
+file an error ("model produced non-finite boxes at frame 3 -- is the checkpoint diverged or untrained?") in
+``errors``.
+
 Writes ``DIR/findings.json`` and, unless ``--no-gif``, ``DIR/<name>.gif`` per file: every frame with the
 per-frame detections (thin, amber), the best track's box (bold, red, on the frames it covers) and a caption
-with the frame index and the finding. A file that cannot be read (``DSAFormatError``, any decode error) is
-reported on stderr and in ``errors`` and skipped. Exit code 0 if at least one file succeeded, else 1.
+with the frame index and the finding. A file that cannot be read (``DSAFormatError``, any decode error) or
+predicted is reported on stderr and in ``errors`` and skipped. A finding is recorded before its GIF is
+drawn: a GIF that cannot be drawn or written leaves the finding, with ``gif`` null and the failure in the
+entry's ``export_errors``, and the other files go on.
 
-findings.json (boxes in DICOM pixels, ``[x, y, w, h]`` = top-left corner, width, height)::
+findings.json is rewritten atomically (temporary file + rename) as each file finishes, so Ctrl-C, a kill or
+a crash leaves a valid file with every run finished so far (``"complete": false``); a run killed while its
+GIF was drawn keeps its finding, with the GIF listed in ``export_errors``. ``--resume`` continues in the same
+DIR: files already in its findings.json are skipped (their entries and errors are kept; a file whose entry
+has ``export_errors``, e.g. a GIF not written, is run again; run without --resume to retry errors); the
+previous file must come from the same config (after --cfg-options), checkpoint (SHA-256) and score
+threshold, otherwise the tool refuses (exit 2) and changes nothing.
+
+Exit code: 0 when at least one file has a finding and every GIF was written; 3 when findings were written
+but some GIF is missing (see ``export_errors``); 1 when no file could be read; 2 for a usage error or a
+refused --resume; 130 after Ctrl-C (findings.json keeps the finished runs).
+
+findings.json (boxes in DICOM pixels, ``[x, y, w, h]`` = top-left corner, width, height, within the image)::
 
     {
       "config": str,                  # the config path given
       "checkpoint": str,              # the checkpoint path given
+      "config_sha256": str,           # the config's settings after --cfg-options (compared by --resume)
+      "checkpoint_sha256": str,       # the checkpoint file (compared by --resume)
       "score_thr": float,             # minimum best-track confidence of a finding
       "classes": [str, ...],          # class names; "class_name" is one of them
       "bbox_format": "xywh, DICOM pixels",
+      "complete": bool,               # false while running, or when the run was interrupted
       "files": [                      # one per file read, in input order
         {
           "path": str,                # the file
@@ -39,7 +61,8 @@ findings.json (boxes in DICOM pixels, ``[x, y, w, h]`` = top-left corner, width,
           "confidence": float | null, # mean detection confidence of the best track; null when "no"
           "frame_ids": [int, ...],    # frames (0-based) the best track covers; [] when "no"
           "num_tracks": int,          # tracks linked in the sequence (passing or not)
-          "gif": str | null           # the GIF's file name in DIR; null with --no-gif
+          "gif": str | null,          # the GIF's file name in DIR; null with --no-gif or when it failed
+          "export_errors": [{"what": "gif", "error": str}]  # side outputs that failed; [] when none
         }
       ],
       "errors": [{"path": str, "error": str}]   # files skipped, with the reason
@@ -49,11 +72,15 @@ findings.json (boxes in DICOM pixels, ``[x, y, w, h]`` = top-left corner, width,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import os.path as osp
+import signal
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from mmengine.config import DictAction
 from tqdm import tqdm
@@ -62,12 +89,12 @@ DICOM_MAGIC_OFFSET = 128
 DICOM_MAGIC = b'DICM'
 FILE_META_START = b'\x02\x00'  # group 0002 little endian: a preamble-less export occlunet.dicom reads
 DEFAULT_FPS = 3.0
-BBOX_FORMAT = 'xywh, DICOM pixels'
+EXIT_OK, EXIT_NOTHING_READ, EXIT_REFUSED, EXIT_OUTPUT_MISSING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Find occlusions in DSA DICOM files (see the module docstring for findings.json)'
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument('config', help='model config (e.g. configs/occlunet1_dsa.py)')
     parser.add_argument('checkpoint', help='trained weights (.pth)')
@@ -84,6 +111,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         '--no-stream',
         action='store_true',
         help='predict each sequence at once (tools/test.py path) instead of frame by frame',
+    )
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='skip the files already done in DIR/findings.json (same config, checkpoint and threshold)',
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
     args = parser.parse_args(argv)
@@ -136,41 +168,51 @@ def gif_names(files: list[Path]) -> list[str]:
     return names
 
 
-def xyxy_to_xywh(box: list[float]) -> list[float]:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return [x1, y1, x2 - x1, y2 - y1]
+def terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the run like Ctrl-C's clean-up: findings.json is saved on the way out."""
+    raise SystemExit(128 + signum)
 
 
-def finding(path: Path, result: dict, gif: str | None) -> dict:
-    """The ``files`` entry of findings.json for one result of ``SequenceInferencer``."""
-    best = result['best_track']
-    return {
-        'path': str(path),
-        'view': result['view'],
-        'num_frames': result['num_frames'],
-        'frame_rate': result['frame_rate'],
-        'occlusion': 'yes' if result['occlusion'] else 'no',
-        'bbox': None if best is None else xyxy_to_xywh(best['bbox']),
-        'class_name': None if best is None else best['label_name'],
-        'score': 0.0 if best is None else float(best['score']),
-        'confidence': None if best is None else float(best['confidence']),
-        'frame_ids': [] if best is None else [int(f) for f in best['frames']],
-        'num_tracks': len(result['tracks']),
-        'gif': gif,
-    }
+def gif_outputs(args: argparse.Namespace, names: dict[Path, str]) -> Callable | None:
+    """(path, sequence, result) -> the ``'gif'`` side output of that run for ``record_run``; None with
+    --no-gif. ``names``: the GIF name of each file."""
+    if args.no_gif:
+        return None
+    from occlunet.visualization import draw_result, write_gif
+
+    def steps(path: Path, sequence: Any, result: dict) -> dict:
+        name = names[path]
+
+        def gif() -> str:
+            frames = draw_result(sequence.frames, result, size=args.gif_size)
+            write_gif(
+                frames, osp.join(args.out_dir, name), fps=args.fps or result['frame_rate'] or DEFAULT_FPS
+            )
+            return name
+
+        return {'gif': gif}
+
+    return steps
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from occlunet.apis import SequenceInferencer
-    from occlunet.visualization import draw_result, write_gif
+    from occlunet.apis import (
+        FindingsFile,
+        ResumeError,
+        SequenceInferencer,
+        config_sha256,
+        file_sha256,
+        findings_header,
+        record_run,
+    )
 
-    files, errors = find_dicoms(args.paths)
-    for error in errors:
+    files, missing = find_dicoms(args.paths)
+    for error in missing:
         print(f'infer: {error["path"]}: {error["error"]}', file=sys.stderr)
     if not files:
         print('infer: no DICOM files found', file=sys.stderr)
-        return 1
+        return EXIT_NOTHING_READ
     inferencer = SequenceInferencer(
         args.config,
         args.checkpoint,
@@ -178,49 +220,75 @@ def main(argv: list[str] | None = None) -> int:
         score_thr=args.score_thr,
         cfg_options=args.cfg_options,
     )
-    os.makedirs(args.out_dir, exist_ok=True)
-    predict = inferencer.predict if args.no_stream or not inferencer.can_stream else inferencer.predict_stream
-    findings = []
-    names = gif_names(files)
-    with tqdm(total=len(files), desc='infer', unit='file', file=sys.stderr, dynamic_ncols=True) as bar:
-        for path, name in zip(files, names):
-            try:
-                sequence = inferencer.load(path)
-                result = predict(sequence)
-                gif = None
-                if not args.no_gif:
-                    frames = draw_result(sequence.frames, result, size=args.gif_size)
-                    fps = args.fps or result['frame_rate'] or DEFAULT_FPS
-                    write_gif(frames, osp.join(args.out_dir, name), fps=fps)
-                    gif = name
-                findings.append(finding(path, result, gif))
-                bar.set_postfix_str(f'{path.name}: occlusion {findings[-1]["occlusion"]}')
-            except (KeyboardInterrupt, MemoryError):
-                raise
-            except Exception as exc:  # DSAFormatError, OSError, any decode error: skip the file
-                message = f'{type(exc).__name__}: {exc}'
-                errors.append({'path': str(path), 'error': message})
-                tqdm.write(f'infer: skipped {path}: {message}', file=sys.stderr)
-            bar.update(1)
-
-    document = {
-        'config': args.config,
-        'checkpoint': args.checkpoint,
-        'score_thr': inferencer.score_thr,
-        'classes': list(inferencer.classes),
-        'bbox_format': BBOX_FORMAT,
-        'files': findings,
-        'errors': errors,
-    }
-    out = osp.join(args.out_dir, 'findings.json')
-    with open(out, 'w') as handle:
-        json.dump(document, handle, indent=2, allow_nan=False)
-    positives = sum(f['occlusion'] == 'yes' for f in findings)
-    print(
-        f'infer: {len(findings)} file(s) read, {positives} with occlusion, {len(errors)} error(s); '
-        f'findings in {out}'
+    header = findings_header(
+        args.config,
+        args.checkpoint,
+        config_sha256(inferencer.cfg),
+        file_sha256(args.checkpoint),
+        inferencer.score_thr,
+        inferencer.classes,
     )
-    return 0 if findings else 1
+    os.makedirs(args.out_dir, exist_ok=True)
+    out = osp.join(args.out_dir, 'findings.json')
+    if osp.exists(out) and not args.resume:
+        print(f'infer: replacing {out} (add --resume to continue it instead)', file=sys.stderr)
+    try:
+        findings = (FindingsFile.resume if args.resume else FindingsFile)(out, header, files)
+    except ResumeError as exc:
+        print(f'infer: --resume refused: {exc}', file=sys.stderr)
+        return EXIT_REFUSED
+    todo = [(path, name) for path, name in zip(files, gif_names(files)) if not findings.is_done(path)]
+    if args.resume:
+        print(
+            f'infer: resuming: {len(files) - len(todo)} of {len(files)} file(s) already done in {out}',
+            file=sys.stderr,
+        )
+    for error in missing:
+        findings.add_error(error['path'], error['error'])
+    run = inferencer.predict if args.no_stream or not inferencer.can_stream else inferencer.predict_stream
+
+    def predict(path: Path) -> tuple[Any, dict]:
+        sequence = inferencer.load(path)
+        return sequence, run(sequence)
+
+    side_outputs = gif_outputs(args, dict(todo))
+    log = partial(tqdm.write, file=sys.stderr)
+    on_sigterm = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with tqdm(total=len(todo), desc='infer', unit='file', file=sys.stderr, dynamic_ncols=True) as bar:
+            for path, _ in todo:
+                entry = record_run(findings, path, predict, side_outputs, log)
+                if entry is not None:
+                    bar.set_postfix_str(f'{path.name}: occlusion {entry["occlusion"]}')
+                bar.update(1)
+        findings.finish()
+    except KeyboardInterrupt:
+        print(
+            f'\ninfer: interrupted; {len(findings)} finished run(s) in {out}: add --resume to go on',
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, on_sigterm)
+        if not findings.complete:
+            findings.save(force=True)
+    return summary(findings.document(), out, resumed=len(files) - len(todo))
+
+
+def summary(document: dict, out: str, resumed: int = 0) -> int:
+    """Print the summary line of a finished run; its exit code."""
+    entries = document['files']
+    positives = sum(f['occlusion'] == 'yes' for f in entries)
+    missing = [e['what'] for f in entries for e in f['export_errors']]
+    note = f'{len(missing)} missing output(s) ({", ".join(sorted(set(missing)))}), ' if missing else ''
+    note += f'{resumed} resumed, ' if resumed else ''
+    print(
+        f'infer: {len(entries)} file(s) read, {positives} with occlusion, '
+        f'{len(document["errors"])} error(s), {note}findings in {out}'
+    )
+    if not entries:
+        return EXIT_NOTHING_READ
+    return EXIT_OUTPUT_MISSING if missing else EXIT_OK
 
 
 if __name__ == '__main__':

@@ -10,6 +10,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'),
+    # before training: train_dataloader.dataset's windows (num_frames, target_index) are the model's
+    frame_window=dict(type='FrameWindowCheckHook'),
 )
 
 env_cfg = dict(

@@ -46,6 +46,7 @@ from occlunet.datasets.transforms import LoadDSASequence
 from occlunet.models.detectors import OccluNet
 from occlunet.models.layers import fuse_for_inference
 
+from .output_checks import OutputGuard, bound_sample, sample_groups
 from .sequence_input import (
     UNKNOWN_VIEW,
     SequenceInput,
@@ -64,7 +65,9 @@ class SequenceInferencer:
     The model and the test pipeline come from the config (``model``, ``test_dataloader.dataset.pipeline``,
     which must start with ``LoadDSASequence``). Each input is one whole sequence, fed to the pipeline as a
     whole-sequence ``DSAVideoDataset`` sample without annotations (``frame_id`` None, every frame), so the
-    model returns per-frame detections and linked tracks in DICOM pixels.
+    model returns per-frame detections and linked tracks in DICOM pixels. Every reported box is clipped to the
+    image, and NaN / inf model outputs (a diverged checkpoint) raise ``NonFiniteOutputError`` naming the
+    frame (:mod:`occlunet.apis.output_checks`).
 
     Args:
         config: config file path or ``mmengine.Config`` (copied).
@@ -84,7 +87,7 @@ class SequenceInferencer:
         cfg, model (eval mode), pipeline (the test pipeline after its loader), classes, score_thr,
         load_limits (``max_frames`` / ``max_pixels`` of the config's ``LoadDSASequence``),
         frame_steps (the pipeline frame by frame, None when the config cannot stream), stream_error (why
-        not, else None).
+        not, else None), guard (the ``OutputGuard`` on the model's head).
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class SequenceInferencer:
         self.model.to(self.device).eval()
         if fuse:
             fuse_for_inference(self.model)
+        self.guard = OutputGuard(self.model)
         self.load_limits = {'max_frames': loader.max_frames, 'max_pixels': loader.max_pixels}
         self.classes = self._class_names(cfg, checkpoint_meta)
         if score_thr is None:
@@ -196,13 +200,18 @@ class SequenceInferencer:
         return pseudo_collate([packed])
 
     def forward(self, data: dict) -> DetDataSample:
-        """``model.test_step`` (data preprocessor, then ``predict`` in DICOM pixels) on one sequence."""
+        """``model.test_step`` (data preprocessor, then ``predict`` in DICOM pixels) on one sequence;
+        ``NonFiniteOutputError`` naming the frame when the head outputs NaN / inf (``self.guard``)."""
+        samples, inputs = data.get('data_samples') or [], data.get('inputs') or []
+        one = len(samples) == 1 and len(inputs) == 1
+        self.guard.start(sample_groups(samples[0].metainfo, len(inputs[0])) if one else None)
         with torch.inference_mode():
             return self.model.test_step(data)[0]
 
     def postprocess(self, sample: DetDataSample) -> dict:
-        """The plain-data result (keys: :mod:`occlunet.apis.sequence_result`)."""
-        return sequence_result(sample, self.classes, self.score_thr)
+        """The plain-data result (keys: :mod:`occlunet.apis.sequence_result`), every box clipped to the
+        image and non-finite detections refused (:func:`~occlunet.apis.output_checks.bound_sample`)."""
+        return sequence_result(bound_sample(sample), self.classes, self.score_thr)
 
     def predict(self, item: Any) -> dict:
         """load -> preprocess -> forward -> postprocess for one input."""
@@ -257,6 +266,7 @@ class SequenceInferencer:
                     f'got {intensity_range}'
                 )
             intensity_range = (low, high)
+        self.guard.start()
         self._stream = SequenceStream(
             self.model,
             steps,

@@ -31,7 +31,9 @@ from occlunet.datasets.transforms import (
     resize_planes,
 )
 from occlunet.models.detectors import OccluNet, OccluNetStream
+from occlunet.structures import window_frame_indices
 
+from .output_checks import check_detections, clip_boxes
 from .sequence_input import UNKNOWN_VIEW, check_frames
 
 FRAME_DIMS = 2  # (H, W)
@@ -233,25 +235,30 @@ class SequenceStream:
         self._detector = OccluNetStream(self.model, self.meta)
 
     def _push_input(self, last: int | None) -> list[tuple[int, InstanceData]]:
-        """Network input j = ``num_inputs`` (frames j - k .. j + k, clipped to 0 .. ``last``) to the model.
+        """Network input j = ``num_inputs`` (the frame window j - k .. j + k, clipped to 0 .. ``last``) to the
+        model.
 
         The deque holds the newest 2k + 1 prepared frames, frame i at position ``i - first``.
         """
         j, k = self.num_inputs, self.steps.neighbours
         first = self.num_frames - len(self._frames)
         newest = self.num_frames - 1 if last is None else last
-        ids = [min(max(j + o, 0), newest) - first for o in range(-k, k + 1)]
-        stack = torch.from_numpy(np.stack([self._frames[i] for i in ids]))  # (2k+1, h, w)
+        ids = window_frame_indices(newest + 1, 2 * k + 1, k, [j])[0] - first  # (2k+1,) deque positions
+        stack = torch.from_numpy(np.stack([self._frames[i] for i in ids.tolist()]))  # (2k+1, h, w)
         data = self.model.data_preprocessor({'inputs': [stack[None]], 'data_samples': None})
         self.num_inputs += 1
         return self._detector.push(data['inputs'][0, 0])  # (C, H_pad, W_pad)
 
     def _frame_result(self, frame: int, detections: InstanceData) -> dict:
-        """One frame's detections in DICOM pixels, as an entry of the result's ``detections``."""
-        bboxes = OccluNet._to_original(detections.bboxes, self.meta)
+        """One frame's detections in DICOM pixels, as an entry of the result's ``detections``: checked
+        finite and clipped to the image as the whole-sequence result (:mod:`occlunet.apis.output_checks`)."""
+        bboxes = OccluNet._to_original(detections.bboxes, self.meta).float().cpu().numpy()
+        scores = detections.scores.float().cpu().numpy()
+        check_detections(bboxes, scores, np.full(len(scores), frame))
+        height, width = self.frame_shape
         return dict(
             frame_id=frame,
-            bboxes=bboxes.float().cpu().tolist(),
-            scores=[float(s) for s in detections.scores.float().cpu().tolist()],
+            bboxes=clip_boxes(bboxes, height, width).tolist(),
+            scores=[float(s) for s in scores.tolist()],
             labels=[int(label) for label in detections.labels.cpu().tolist()],
         )

@@ -9,7 +9,9 @@ from .annotations import (
     load_dsa_annotations,
     load_dsa_categories,
 )
+from .cached_feature_dataset import CachedFeatureDataset
 from .dsa_video_dataset import DSAVideoDataset, clip_frame_ids, clip_target_starts, window_frame_ids
+from .feature_cache import FeatureCacheError, FeatureCacheManifest, read_manifest
 from .sequence_cache import DEFAULT_CACHE_BYTES, SequenceCache
 from .transforms import (
     DEFAULT_META_KEYS,
@@ -29,6 +31,10 @@ from .transforms import (
 )
 
 __all__ = [
+    'CachedFeatureDataset',
+    'FeatureCacheError',
+    'FeatureCacheManifest',
+    'read_manifest',
     'DEFAULT_CACHE_BYTES',
     'DSA_CATEGORIES',
     'SINGLE_CLASS',

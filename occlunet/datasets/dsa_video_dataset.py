@@ -8,21 +8,23 @@ from mmdet.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.registry import DefaultScope
 
+from ..structures import resolve_target_index, window_frame_indices
 from .annotations import DSA_CATEGORIES, SINGLE_CLASS, load_dsa_annotations, load_dsa_categories
 from .sequence_cache import DEFAULT_CACHE_BYTES, SequenceCache
 
 LABEL_MODES = ('boxes', 'sequence')
 
 
-def window_frame_ids(target: int, window: int, num_frames: int) -> list[int]:
+def window_frame_ids(target: int, window: int, num_frames: int, target_index: int | None = None) -> list[int]:
     """The ``window`` frame indices around ``target``, replicate-padded at the sequence ends.
 
-    ``target - window // 2 ... target + (window - 1) // 2`` clipped to ``[0, num_frames - 1]``; the target is
-    always at position ``window // 2`` (for even windows there is one more past frame than future frame).
-    E.g. window 3: target 0 -> [0, 0, 1], target n-1 -> [n-2, n-1, n-1].
+    :func:`~occlunet.structures.window_frame_indices` of one target: ``target`` sits at position
+    ``target_index`` (None: the centre ``window // 2``; for even windows one more past frame than future
+    frame). E.g. window 3, centre: target 0 -> [0, 0, 1], target n-1 -> [n-2, n-1, n-1]; causal
+    (``target_index=-1``): target 1 -> [0, 0, 1].
     """
-    first = target - window // 2
-    return [min(max(first + i, 0), num_frames - 1) for i in range(window)]
+    position = resolve_target_index(window, target_index, 'window_frame_ids')
+    return window_frame_indices(num_frames, window, position, [target])[0].tolist()
 
 
 def clip_target_starts(num_frames: int, clip_length: int) -> list[int]:
@@ -36,14 +38,18 @@ def clip_target_starts(num_frames: int, clip_length: int) -> list[int]:
     return sorted({min(start, last) for start in range(0, num_frames, clip_length)})
 
 
-def clip_frame_ids(start: int, num_targets: int, window: int, num_frames: int) -> list[int]:
+def clip_frame_ids(
+    start: int, num_targets: int, window: int, num_frames: int, target_index: int | None = None
+) -> list[int]:
     """Frames of a clip of ``num_targets`` consecutive targets from ``start``, with their window context.
 
     ``num_targets + window - 1`` indices, replicate-padded at the sequence ends, such that target ``j``'s
-    window (:func:`window_frame_ids` of ``start + j``) is positions ``j .. j + window - 1``.
+    window (:func:`window_frame_ids` of ``start + j`` with the same ``target_index``) is positions
+    ``j .. j + window - 1``: the frame window of that length around ``start``, with the target at
+    ``target_index``.
     """
-    first = start - window // 2
-    return [min(max(first + i, 0), num_frames - 1) for i in range(num_targets + window - 1)]
+    position = resolve_target_index(window, target_index, 'clip_frame_ids')
+    return window_frame_indices(num_frames, num_targets + window - 1, position, [start])[0].tolist()
 
 
 @DATASETS.register_module()
@@ -52,8 +58,9 @@ class DSAVideoDataset(BaseDataset):
 
     Samples:
         - window mode (training, ``label_mode='boxes'``, ``num_frames=T``): one sample per (video, target
-          frame ``t``) for ``t in range(0, n, stride)``; the window is the T frames centred on ``t``
-          (:func:`window_frame_ids`, replicate padding), so with ``stride=1`` every frame, the first and
+          frame ``t``) for ``t in range(0, n, stride)``; the window is the T frames around ``t`` with ``t``
+          at position ``target_index`` (:func:`~occlunet.structures.window_frame_indices`, replicate
+          padding; the centre by default), so with ``stride=1`` every frame, the first and
           last included, is a target once per epoch and keeps its own label. ``stride=s > 1`` keeps every
           s-th frame as a target (an epoch ``s`` times shorter); the other frames are only context.
         - clip mode (training, ``clip_length=K > 1``, ``stride=1``): one sample per K consecutive target
@@ -85,6 +92,10 @@ class DSAVideoDataset(BaseDataset):
         pipeline: transforms.
         test_mode: whole sequences, no filtering.
         num_frames: window length T; None: whole sequences.
+        target_index: the target frame's position in each training window: None for the centre ``T // 2``,
+            else an index in ``[-T, T)`` (-1: causal, the newest frame). It must equal the model's
+            (``model.temporal_neck``'s temporal_cfg ``target_index``), which ``FrameWindowCheckHook``
+            checks when training starts. Needs ``num_frames``.
         stride: step between training target frames.
         clip_length: target frames per training sample (clip mode when > 1; needs ``stride=1``).
         views: keep only these ``view`` values (None: all).
@@ -109,6 +120,7 @@ class DSAVideoDataset(BaseDataset):
         pipeline: Sequence = (),
         test_mode: bool = False,
         num_frames: int | None = 3,
+        target_index: int | None = None,
         stride: int = 1,
         clip_length: int = 1,
         views: Sequence[str] | None = ('PA', 'LAT'),
@@ -123,6 +135,11 @@ class DSAVideoDataset(BaseDataset):
             raise ValueError(
                 f'DSAVideoDataset: num_frames must be a positive integer or None, got {num_frames!r}'
             )
+        if num_frames is None and target_index is not None:
+            raise ValueError(
+                f'DSAVideoDataset: target_index={target_index} needs a window length (num_frames), got '
+                'num_frames=None (whole sequences)'
+            )
         if not isinstance(stride, int) or stride < 1:
             raise ValueError(f'DSAVideoDataset: stride must be a positive integer, got {stride!r}')
         if not isinstance(clip_length, int) or clip_length < 1:
@@ -134,6 +151,10 @@ class DSAVideoDataset(BaseDataset):
         if label_mode not in LABEL_MODES:
             raise ValueError(f'DSAVideoDataset: label_mode must be one of {LABEL_MODES}, got {label_mode!r}')
         self.num_frames = num_frames
+        # position of the target frame in each window (None for whole sequences)
+        self.target_index = (
+            None if num_frames is None else resolve_target_index(num_frames, target_index, 'DSAVideoDataset')
+        )
         self.stride = stride
         self.clip_length = clip_length
         self.views = None if views is None else tuple(views)
@@ -220,21 +241,30 @@ class DSAVideoDataset(BaseDataset):
         if not self.window_mode:
             return [{**info, 'frame_id': None, 'frame_ids': list(range(n))}]
         if self.clip_length > 1:
-            samples = []
-            for start in clip_target_starts(n, self.clip_length):
-                num_targets = min(self.clip_length, n)
-                samples.append(
-                    {
-                        **info,
-                        'frame_id': None,
-                        'target_frame_ids': list(range(start, start + num_targets)),
-                        'frame_ids': clip_frame_ids(start, num_targets, self.num_frames, n),
-                    }
-                )
-            return samples
+            return self.clip_samples(info)
+        targets = range(0, n, self.stride)
+        windows = window_frame_indices(n, self.num_frames, self.target_index, targets)  # (len(targets), T)
+        return [{**info, 'frame_id': t, 'frame_ids': ids} for t, ids in zip(targets, windows.tolist())]
+
+    def clip_samples(self, info: dict) -> list[dict]:
+        """The training clips of one video (:func:`clip_target_starts`; ``clip_length=1``: one per frame).
+
+        Each has ``target_frame_ids`` (K consecutive targets) and ``frame_ids``: the frame window of
+        ``K + T - 1`` frames around the first target at ``target_index``, so target ``j``'s window is
+        positions ``j .. j + T - 1`` with the target at ``j + target_index``; ``frame_id`` is None.
+        """
+        n = info['num_frames']
+        num_targets = min(self.clip_length, n)
+        starts = clip_target_starts(n, self.clip_length)
+        clips = window_frame_indices(n, num_targets + self.num_frames - 1, self.target_index, starts)
         return [
-            {**info, 'frame_id': t, 'frame_ids': window_frame_ids(t, self.num_frames, n)}
-            for t in range(0, n, self.stride)
+            {
+                **info,
+                'frame_id': None,
+                'target_frame_ids': list(range(start, start + num_targets)),
+                'frame_ids': frame_ids,
+            }
+            for start, frame_ids in zip(starts, clips.tolist())
         ]
 
     def filter_data(self) -> list[dict]:

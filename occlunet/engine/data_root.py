@@ -20,17 +20,22 @@ def set_data_root(cfg: Config, data_root: str) -> list[str]:
         loader = cfg.get(key)
         if not loader or 'dataset' not in loader:
             continue
-        changed += _set_in_dataset(loader['dataset'], root, f'{key}.dataset')
+        for path, dataset in leaf_datasets(loader['dataset'], f'{key}.dataset'):
+            dataset['data_root'] = root
+            changed.append(f'{path}.data_root')
     return changed
 
 
-def _set_in_dataset(dataset: dict, root: str, key: str) -> list[str]:
-    if 'dataset' in dataset:  # wrappers such as RepeatDataset / ClassBalancedDataset
-        return _set_in_dataset(dataset['dataset'], root, f'{key}.dataset')
-    if 'datasets' in dataset:  # ConcatDataset
-        changed = []
-        for i, inner in enumerate(dataset['datasets']):
-            changed += _set_in_dataset(inner, root, f'{key}.datasets.{i}')
-        return changed
-    dataset['data_root'] = root
-    return [f'{key}.data_root']
+def leaf_datasets(dataset: dict, key: str) -> list[tuple[str, dict]]:
+    """The datasets inside ``dataset`` (itself, or those wrapped by ``dataset.dataset`` such as
+    RepeatDataset / ClassBalancedDataset, or ``dataset.datasets`` of a ConcatDataset), with their config
+    keys, e.g. ``[('test_dataloader.dataset', {...})]``."""
+    if 'dataset' in dataset:
+        return leaf_datasets(dataset['dataset'], f'{key}.dataset')
+    if 'datasets' in dataset:
+        return [
+            leaf
+            for i, inner in enumerate(dataset['datasets'])
+            for leaf in leaf_datasets(inner, f'{key}.datasets.{i}')
+        ]
+    return [(key, dataset)]

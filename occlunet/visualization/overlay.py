@@ -40,6 +40,32 @@ def gray_to_rgb(frames: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(frames)[..., None], RGB_CHANNELS, axis=-1)
 
 
+def canvas_boxes(
+    boxes: np.ndarray, height: int, width: int, margin: int = 0
+) -> list[tuple[int, int, int, int] | None]:
+    """Boxes as integer pixel corners for OpenCV, bounded to the canvas plus ``margin`` pixels on each side.
+
+    OpenCV takes int32 points: a box of 10⁹ pixels (an untrained box regression) would overflow. Bounding the
+    corners keeps the part of the box on the canvas where it was (a box crossing the image is drawn along
+    the border it crosses, a box entirely outside stays invisible); a box with a NaN or inf coordinate is
+    None (not drawn).
+
+    Shape:
+        boxes: (N, 4) xyxy -> N entries (x1, y1, x2, y2) or None
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    low = -1.0 - margin
+    bounds = np.array([width, height, width, height], dtype=np.float64) + margin
+    out: list[tuple[int, int, int, int] | None] = []
+    for box in boxes:
+        if not np.isfinite(box).all():
+            out.append(None)
+            continue
+        x1, y1, x2, y2 = (int(round(v)) for v in np.clip(box, low, bounds))
+        out.append((x1, y1, x2, y2))
+    return out
+
+
 def draw_boxes(
     img_rgb: np.ndarray,
     boxes_xyxy: np.ndarray | Sequence[Sequence[float]],
@@ -48,6 +74,9 @@ def draw_boxes(
     thickness: int = 2,
 ) -> np.ndarray:
     """A copy of ``img_rgb`` with rectangles and optional texts (class name, score) above them.
+
+    Boxes reaching outside the image are drawn where they cross it, non-finite ones are skipped
+    (:func:`canvas_boxes`): drawing never fails on a model's output.
 
     Args:
         img_rgb: uint8 image.
@@ -66,9 +95,12 @@ def draw_boxes(
     if texts is not None and len(texts) != len(boxes):
         raise ValueError(f'draw_boxes: {len(texts)} texts for {len(boxes)} boxes')
     font_scale = max(MIN_FONT_SCALE, max(img.shape[:2]) * FONT_SCALE_PER_PIXEL)
-    for i, (x1, y1, x2, y2) in enumerate(boxes):
-        top_left = (int(round(x1)), int(round(y1)))
-        cv2.rectangle(img, top_left, (int(round(x2)), int(round(y2))), color, thickness)
+    for i, box in enumerate(canvas_boxes(boxes, img.shape[0], img.shape[1], thickness)):
+        if box is None:
+            continue
+        x1, y1, x2, y2 = box
+        top_left = (x1, y1)
+        cv2.rectangle(img, top_left, (x2, y2), color, thickness)
         if texts is not None and texts[i]:
             (_, text_h), _ = cv2.getTextSize(texts[i], FONT, font_scale, 1)
             y_text = (

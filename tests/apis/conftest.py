@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
-from mmdet.registry import MODELS
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from occlunet.synth import generate_dataset
+
+from .degenerate_runs import save_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 OCCLUNET_CONFIG = REPO / 'configs' / 'occlunet1_dsa_tiny.py'
@@ -25,12 +23,7 @@ FAST_OPTIONS = {
 
 def save_init_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
     """The config's model with its initial weights, saved as a checkpoint ``load_checkpoint`` reads."""
-    cfg = Config.fromfile(str(config))
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        torch.manual_seed(seed)
-        model = MODELS.build(cfg.model)
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return path
+    return save_checkpoint(config, path, seed=seed)
 
 
 @pytest.fixture(scope='session')

@@ -35,6 +35,8 @@ def test_clip_starts_tile_the_sequence_and_end_on_the_last_frame():
     assert clip_frame_ids(0, 3, 3, 8) == [0, 0, 1, 2, 3]
     assert clip_frame_ids(5, 3, 3, 8) == [4, 5, 6, 7, 7]
     assert clip_frame_ids(0, 2, 3, 2) == [0, 0, 1, 1]
+    assert clip_frame_ids(0, 3, 3, 8, target_index=-1) == [0, 0, 0, 1, 2]  # causal: past context only
+    assert clip_frame_ids(5, 3, 3, 8, target_index=-1) == [3, 4, 5, 6, 7]
 
 
 def test_clip_samples_cover_every_target(dsa_data):
@@ -50,10 +52,11 @@ def test_clip_samples_cover_every_target(dsa_data):
     assert by_video == {1: set(range(6)), 2: set(range(5)), 3: set(range(8))}
 
 
-def test_each_clip_target_equals_its_window_sample(dsa_data):
+@pytest.mark.parametrize('target_index', [None, -1], ids=['centre', 'causal'])
+def test_each_clip_target_equals_its_window_sample(dsa_data, target_index):
     """Pixels of target j's window (clip inputs j .. j+T-1) and its boxes equal the window-mode sample."""
-    windows = build(dsa_data)
-    clips = build(dsa_data, clip_length=4)
+    windows = build(dsa_data, target_index=target_index)
+    clips = build(dsa_data, clip_length=4, target_index=target_index)
     window_of = {
         (windows.get_data_info(i)['video_id'], windows.get_data_info(i)['frame_id']): i
         for i in range(len(windows))
@@ -70,7 +73,7 @@ def test_each_clip_target_equals_its_window_sample(dsa_data):
             torch.testing.assert_close(gt.bboxes[keep], window['data_samples'].gt_instances.bboxes)
             torch.testing.assert_close(gt.labels[keep], window['data_samples'].gt_instances.labels)
             assert window['data_samples'].metainfo['frame_ids'] == window_frame_ids(
-                t, 3, sample.metainfo['num_frames']
+                t, 3, sample.metainfo['num_frames'], target_index
             )
             checked += 1
     assert checked == 2 * 4 + 2 * 4 + 2 * 4  # 6, 5, 8 frames: clips start at [0, 2], [0, 1], [0, 4]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import DATASETS
+from mmdet.registry import DATASETS, MODELS
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 import occlunet.dicom
 from occlunet.datasets import DSAVideoDataset, window_frame_ids
+from occlunet.engine.hooks import check_frame_windows
+from tests.models.tiny_occlunet import occlunet_cfg
 
 PIPELINE = [
     dict(type='LoadDSASequence'),
@@ -181,6 +184,63 @@ def test_bad_arguments(dsa_data):
         build(dsa_data, stride=0)
     with pytest.raises(ValueError, match='num_frames'):
         build(dsa_data, num_frames=0)
+    with pytest.raises(ValueError, match=r'DSAVideoDataset: target_index=3 is out of range for num_frames=3'):
+        build(dsa_data, target_index=3)
+    with pytest.raises(ValueError, match='target_index=-1 needs a window length'):
+        build(dsa_data, num_frames=None, target_index=-1)
+
+
+@pytest.mark.parametrize(
+    ('target_index', 'first', 'last'),
+    [(None, [0, 0, 1], [4, 5, 5]), (-1, [0, 0, 0], [3, 4, 5]), (0, [0, 1, 2], [5, 5, 5])],
+)
+def test_target_index_places_the_target_in_each_window(dsa_data, target_index, first, last):
+    ds = build(dsa_data, views=('PA',), target_index=target_index)
+    video1 = [ds.get_data_info(i) for i in range(6)]  # video 1: 6 frames
+    assert [info['frame_id'] for info in video1] == list(range(6))
+    assert video1[0]['frame_ids'] == first and video1[-1]['frame_ids'] == last
+    position = ds.target_index
+    assert all(info['frame_ids'][position] == info['frame_id'] for info in video1)
+    assert window_frame_ids(1, 3, 6, target_index=target_index) == video1[1]['frame_ids']
+
+
+@pytest.mark.parametrize('clip_length', [1, 4], ids=['window', 'clip'])
+def test_causal_window_trains_on_the_frame_the_model_targets(dsa_data, clip_length):
+    """Dataset and model with ``target_index=-1`` (the newest frame): the network input at the position whose
+    features the model's temporal neck returns is the labelled frame's, and the labels are that frame's."""
+    with DefaultScope.overwrite_default_scope('mmdet'):  # the detector builds its preprocessor as in a Runner
+        model = MODELS.build(occlunet_cfg('TemporalAttention', target_index=-1))
+    position = model.temporal_neck.target_index
+    assert position == 2
+    train = build(dsa_data, pipeline=PIPELINE, target_index=-1, clip_length=clip_length)
+    check_frame_windows(train, model)
+    whole = build(dsa_data, pipeline=PIPELINE, test_mode=True)
+    stacks = {
+        whole.get_data_info(i)['video_id']: whole[i]['inputs'] for i in range(len(whole))
+    }  # (n, 3, h, w)
+    annotations = {v['video_id']: v['instances'] for v in whole.get_video_infos()}
+    boxes_seen = 0
+    for i in range(len(train)):
+        sample = train[i]
+        meta, gt = sample['data_samples'].metainfo, sample['data_samples'].gt_instances
+        targets = meta['target_frame_ids'] if clip_length > 1 else [meta['frame_id']]
+        for j, t in enumerate(targets):
+            # target j's window is positions j .. j + T - 1 (j = 0 for a window sample)
+            torch.testing.assert_close(sample['inputs'][j + position], stacks[meta['video_id']][t])
+            keep = gt.target_index == j if clip_length > 1 else slice(None)
+            on_frame = [
+                a['bbox'] for a in annotations[meta['video_id']] if a['frame_start'] <= t <= a['frame_end']
+            ]
+            expected = torch.tensor(on_frame, dtype=torch.float32).reshape(-1, 4) * 0.5  # 64 -> 32 px
+            torch.testing.assert_close(gt.bboxes[keep], expected)
+            boxes_seen += len(on_frame)
+    # boxes on video 1 frames 0..2 and video 2 frames 1..4; clips (of 4) overlap: targets 0-3 + 2-5, 0-3 + 1-4
+    assert boxes_seen == {1: 3 + 4, 4: (3 + 1) + (3 + 4)}[clip_length]
+    centred = build(dsa_data, pipeline=PIPELINE, clip_length=clip_length)
+    with pytest.raises(
+        ValueError, match=r'train_dataloader.dataset.target_index=1 but model.temporal_neck target_index=2'
+    ):
+        check_frame_windows(centred, model)
 
 
 def test_pixels_are_the_right_frames(dsa_data):

@@ -31,3 +31,11 @@ def test_draw_boxes_bad_input():
         draw_boxes(np.zeros((8, 8, 3), np.uint8), [[0, 0, 2, 2]], ['a', 'b'])
     with pytest.raises(ValueError, match='H, W, 3'):
         draw_boxes(np.zeros((8, 8), np.uint8), [[0, 0, 2, 2]])
+
+
+def test_draw_boxes_survives_boxes_far_outside_and_non_finite():
+    img = np.zeros((30, 40, 3), np.uint8)
+    boxes = [[-1e11, 5.0, 1e11, 20.0], [np.nan, 0.0, 5.0, 5.0], [1e12, 1e12, 2e12, 2e12]]
+    out = draw_boxes(img, boxes, ['a', 'b', 'c'], color=PRED_COLOR, thickness=1)
+    assert tuple(out[5, 20]) == PRED_COLOR and tuple(out[20, 0]) == PRED_COLOR  # top edge, bottom edge
+    assert out[10, 20].sum() == 0  # the inside stays empty, the box crossing the image has no side edges

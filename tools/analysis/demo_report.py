@@ -13,6 +13,10 @@ MR CLEAN Registry, not on this synthetic data: for reference only). ``--classifi
 classifier (the ``tools/ensemble.py --json`` file of its test results): MCC/AUC over all test sequences,
 per view and PA+LAT paired, beside the detectors' presence MCC/AUC on the same sequences, with Mittmann et
 al.'s best single-model numbers for reference.
+
+Time-order ablation: where a results file ``X.json`` has ``X_reverse.json`` / ``X_shuffle.json`` beside it
+(``tools/test.py ... --time-order reverse|shuffle --out X_reverse.json``, same ``score_thr``), the report
+adds a table of precision, recall, MCC and AUC per order and the change in recall against forward time.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from occlunet.evaluation.metrics.detection_rates import detection_rates  # noqa: E402
-from occlunet.evaluation.stats import load_results  # noqa: E402
+from occlunet.evaluation.stats import (  # noqa: E402
+    ResultsFileError,
+    load_results,
+    time_order_of,
+    time_order_path,
+)
 from occlunet.evaluation.stats.threshold import counts_at, presence_mcc  # noqa: E402
 
 DEFAULT_SCORE_THR = 0.01  # the metric's default (the paper's per-detection threshold)
@@ -36,6 +45,7 @@ DEFAULT_SCORE_THR = 0.01  # the metric's default (the paper's per-detection thre
 PAPER = {'OccluNet1': (89.02, 74.87), 'OccluNet2': (87.97, 71.28), 'MinIP': (44.5, 22.6)}
 #: Mittmann et al. 2022, best single-model MCC | AUC on test data set 1 (PA, LAT, PA+LAT paired).
 PAPER_CLASSIFIER = {'PA': (0.65, 0.91), 'LAT': (0.68, 0.93), 'PA+LAT': (0.73, 0.94)}
+ABLATION_ORDERS = ('reverse', 'shuffle')  # the time orders the ablation table looks for, beside forward
 
 
 def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
@@ -103,6 +113,79 @@ def mcnemar_lines(tests: list[tuple[str, dict]]) -> list[str]:
     return lines
 
 
+def _signed(value: float | None, digits: int = 3) -> str:
+    if value is None or math.isnan(value):
+        return 'n/a'
+    return f'{value:+.{digits}f}'
+
+
+def _ablation_runs(path: Path) -> list[tuple[str, dict]]:
+    """The forward results at ``path`` and those of its time-order siblings that exist, each checked to
+    be tested in its order at the forward run's ``score_thr``."""
+    forward = load_results(path)
+    thr = forward['settings'].get('score_thr')
+    runs = []
+    for order in ('forward', *ABLATION_ORDERS):
+        source = time_order_path(path, order)
+        if not source.exists():
+            continue
+        doc = forward if order == 'forward' else load_results(source)
+        if time_order_of(doc) != order:
+            raise ResultsFileError(
+                f'{source}: settings.time_order is {time_order_of(doc)!r}, expected {order!r} '
+                f'(tools/test.py ... --time-order {order} --out {source})'
+            )
+        if doc['settings'].get('score_thr') != thr:
+            raise ResultsFileError(
+                f'{source}: score_thr {doc["settings"].get("score_thr")} differs from {thr} of the forward '
+                f'run {path}: test every order at the same --cfg-options test_evaluator.score_thr'
+            )
+        runs.append((order, doc))
+    return runs
+
+
+def time_order_table(results: list[tuple[str, Path]]) -> list[str]:
+    """The "time-order ablation" section: per model whose forward results file has ``_reverse`` /
+    ``_shuffle`` siblings (:func:`~occlunet.evaluation.stats.time_order_path`), its precision, recall, MCC
+    and ROC AUC in every order, and the recall change against forward time (``ΔR``). Empty when no model
+    has a sibling.
+
+    Raises:
+        ResultsFileError: a sibling records another order or another ``score_thr`` than the forward run.
+    """
+    rows, seeds = [], set()
+    for name, path in results:
+        runs = _ablation_runs(Path(path))
+        if len(runs) == 1:
+            continue
+        recall = runs[0][1]['metrics'].get('sequence/recall')
+        for order, doc in runs:
+            m = doc['metrics']
+            here = m.get('sequence/recall')
+            delta = None if recall is None or here is None else here - recall
+            if order == 'shuffle':
+                seeds.add(doc['settings'].get('time_seed'))
+            cells = [m.get(f'sequence/{k}') for k in ('precision', 'recall', 'mcc', 'auc')]
+            change = '—' if order == 'forward' else _signed(delta)
+            rows.append(f'| {name} | {order} | ' + ' | '.join(_fmt(c) for c in cells) + f' | {change} |')
+    if not rows:
+        return []
+    seed_text = f' (seed {", ".join(str(s) for s in sorted(seeds, key=str))})' if seeds else ''
+    return [
+        '## Time-order ablation (does the model use time?)',
+        '',
+        'The same test sequences played backwards (`reverse`) or in a random order per sequence '
+        f'(`shuffle`{seed_text}), at the same presence threshold as the forward run '
+        '(`tools/test.py --time-order`). A model that reads the late (collateral) filling loses recall '
+        'when time runs backwards; the MinIP baseline is invariant by construction (a control: its rows '
+        'must equal forward). ΔR: recall minus the forward recall.',
+        '',
+        '| model | order | precision | recall | MCC | ROC AUC | ΔR vs forward |',
+        '|---|---|---|---|---|---|---|',
+        *rows,
+    ]
+
+
 def _binary(labels: list[int], scores: list[float], threshold: float) -> tuple[float, float]:
     """MCC at ``threshold`` and ROC AUC (nan with one class) of sequence scores."""
     from sklearn.metrics import matthews_corrcoef, roc_auc_score
@@ -160,7 +243,8 @@ def example_gifs(doc: dict, gif_dir: Path, per_outcome: int = 2) -> list[tuple[s
 
 def build_report(args: argparse.Namespace) -> str:
     out_dir = Path(args.out).parent
-    results = [(name, load_results(path)) for name, path in _pairs(args.results, 'results')]
+    paths = _pairs(args.results, 'results')
+    results = [(name, load_results(path)) for name, path in paths]
     tests = [
         (name, json.loads(Path(path).read_text())) for name, path in _pairs(args.mcnemar or [], 'mcnemar')
     ]
@@ -199,6 +283,9 @@ def build_report(args: argparse.Namespace) -> str:
     lines += fixed_threshold_table(results, DEFAULT_SCORE_THR) + ['']
     if tests:
         lines += ["## McNemar's test (per-sequence correctness: TP or TN)", ''] + mcnemar_lines(tests) + ['']
+    ablation = time_order_table([(name, Path(path)) for name, path in paths])
+    if ablation:
+        lines += [*ablation, '']
     if args.classifier:
         name, path = _pairs([args.classifier], 'classifier')[0]
         doc = json.loads(Path(path).read_text())

@@ -134,6 +134,8 @@ class Bench:
 
     def run_recompute(self) -> None:
         """Backbone + PAFPN on every stack of every window (T = 3 calls per frame), as published."""
+        from occlunet.structures import window_frame_indices
+
         inf, model = self.o1, self.o1.model
         steps = inf.frame_steps
         low_high = inf.intensity_range(self.frames)
@@ -141,14 +143,16 @@ class Bench:
         n, k, t = len(prepared), steps.neighbours, model.num_frames
         meta = {'img_shape': (self.size, self.size), 'scale_factor': (1.0, 1.0), 'flip': False}
 
+        neighbours = window_frame_indices(n, 2 * k + 1, k).tolist()  # (n, 2k+1): frames of each stack
+        windows = window_frame_indices(n, t, model.temporal_neck.target_index).tolist()  # (n, T)
+
         def stack(j: int) -> torch.Tensor:  # network input of frame j, (C, H_pad, W_pad)
-            ids = [min(max(j + o, 0), n - 1) for o in range(-k, k + 1)]
-            x = torch.from_numpy(np.stack([prepared[i] for i in ids]))[None]
+            x = torch.from_numpy(np.stack([prepared[i] for i in neighbours[j]]))[None]
             return model.data_preprocessor({'inputs': [x], 'data_samples': None})['inputs'][0, 0]
 
         per_frame = []
         for target in range(n):
-            window = [stack(min(max(target - t // 2 + i, 0), n - 1)) for i in range(t)]
+            window = [stack(j) for j in windows[target]]
             feats = model.extract_feat(torch.stack(window)[None])  # (1, T, C, H, W): T backbone calls
             per_frame += model.detect(feats, meta)
         model.tracker.link(per_frame)

@@ -4,6 +4,9 @@ dataset_type = 'DSAVideoDataset'
 data_root = 'data/synth_dsa/'  # python tools/make_synthetic.py --out data/synth_dsa (or make demo)
 img_scale = (512, 512)  # (w, h) the network sees; predictions are mapped back to DICOM pixels
 num_frames = 3
+# target frame's position in each training window: None = centre (T // 2), -1 = causal (newest frame);
+# must equal the model's temporal_cfg target_index (FrameWindowCheckHook stops training otherwise)
+target_index = None
 neighbours = 1  # frame t -> channels t-1, t, t+1
 single_class = True
 classes = ('occlusion',)
@@ -38,6 +41,7 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         metainfo=dict(classes=classes),
         num_frames=num_frames,
+        target_index=target_index,
         stride=1,
         views=views,
         single_class=single_class,

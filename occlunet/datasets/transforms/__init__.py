@@ -11,11 +11,15 @@ Typical pipelines::
     [LoadDSASequence, ResizeSequence, NormalizeIntensity, FrameChunkStack, RandomSequenceFlip(vertical),
      RandomShiftScaleRotate, RandomContrast, RandomGaussianBlur, RandomGaussianNoise, RandomHalfResolution,
      PackDSAInputs]
+    # test-time ablation of time (tools/test.py --time-order reverse|shuffle), whole-sequence test pipelines
+    [LoadDSASequence, ReorderFrames, ResizeSequence, NormalizeIntensity, NeighbourFrameStack or
+     MinIntensityProjection, PackDSAInputs]
 
 The output contract is documented in :mod:`occlunet.datasets.transforms.formatting`.
 """
 
 from .blur import RandomGaussianBlur
+from .cached_features import LoadCachedFeatures, PackCachedFeatures
 from .contrast import RandomContrast
 from .flip import RandomSequenceFlip
 from .formatting import DEFAULT_META_KEYS, PackDSAInputs
@@ -28,9 +32,13 @@ from .noise import RandomGaussianNoise
 from .normalize import NormalizeIntensity
 from .resize import ResizeSequence, resize_planes
 from .shift_scale_rotate import RandomShiftScaleRotate
+from .time_order import TIME_ORDERS, ReorderFrames, time_permutation
 
 __all__ = [
+    'LoadCachedFeatures',
+    'PackCachedFeatures',
     'DEFAULT_META_KEYS',
+    'TIME_ORDERS',
     'FrameChunkStack',
     'LoadDSASequence',
     'MinIntensityProjection',
@@ -43,6 +51,8 @@ __all__ = [
     'RandomHalfResolution',
     'RandomSequenceFlip',
     'RandomShiftScaleRotate',
+    'ReorderFrames',
     'ResizeSequence',
     'resize_planes',
+    'time_permutation',
 ]

@@ -31,7 +31,9 @@ augmentation), xyxy:
     ``num_frames`` int (sequence length n), ``ori_shape`` (H0, W0) of the DICOM, ``img_shape`` (H, W),
     ``scale_factor`` (w_scale, h_scale) such that ``bbox_dicom = bbox_input / [w, h, w, h]`` (undo the
     flip first), ``flip`` bool, ``flip_direction`` str|None, ``sequence_label`` int (0/1),
-    ``frame_rate`` float|None (frames per second).
+    ``frame_rate`` float|None (frames per second; the mean rate of a variable-rate run),
+    ``frame_times`` list[float]|None (seconds from the first frame, one per *sequence* frame, from
+    FrameTime/FrameTimeVector; index it with ``frame_ids``). The models count frames, not seconds.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ DEFAULT_META_KEYS: tuple[str, ...] = (
     'flip_direction',
     'sequence_label',
     'frame_rate',
+    'frame_times',
 )
 SAMPLE_DIMS = 4  # (T, C, H, W)
 
@@ -130,6 +133,8 @@ class PackDSAInputs(BaseTransform):
         for key in ('frame_ids', 'target_frame_ids'):
             if meta.get(key) is not None:
                 meta[key] = [int(i) for i in meta[key]]
+        if meta.get('frame_times') is not None:
+            meta['frame_times'] = [float(t) for t in meta['frame_times']]
         data_sample.set_metainfo(meta)
         return {'inputs': inputs, 'data_samples': data_sample}
 

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
+from ...structures import window_frame_indices
 from .pixels import set_pixels
 
 
@@ -13,11 +14,13 @@ from .pixels import set_pixels
 class NeighbourFrameStack(BaseTransform):
     """Frame ``t`` of the sample becomes channels ``t - k ... t + k`` of the whole sequence.
 
-    OccluNet (Sec. 2.2): "the current and neighboring frames were passed as input channels". Neighbours
-    beyond the sequence ends repeat the first / last frame (replicate padding). Only the frames the
-    sample needs are gathered from ``results['frames']`` (the cached sequence is never copied whole);
-    ``results['img']`` is a new writable array and ``results['channel_frame_ids']`` (T, 2k+1) records
-    which sequence frame each channel holds.
+    OccluNet (Sec. 2.2): "the current and neighboring frames were passed as input channels". The channels
+    of frame t are the frame window of ``2k + 1`` frames with t at position k
+    (:func:`~occlunet.structures.window_frame_indices`): neighbours beyond the sequence ends repeat the
+    first / last frame (replicate padding). Only the frames the sample needs are gathered from
+    ``results['frames']`` (the cached sequence is never copied whole); ``results['img']`` is a new
+    writable array and ``results['channel_frame_ids']`` (T, 2k+1) records which sequence frame each
+    channel holds.
 
     Args:
         k: neighbours on each side; ``2k + 1`` channels (k=1 gives the 3 channels of a pretrained
@@ -39,9 +42,8 @@ class NeighbourFrameStack(BaseTransform):
         """Gather the channel stack of every frame of the sample."""
         frames = results['frames']
         num_frames = frames.shape[0]
-        frame_ids = np.asarray(results['frame_ids'], dtype=np.int64)  # (T,)
-        offsets = np.arange(-self.k, self.k + 1)  # (2k+1,)
-        index = np.clip(frame_ids[:, None] + offsets[None, :], 0, num_frames - 1)  # (T, 2k+1)
+        channels = 2 * self.k + 1
+        index = window_frame_indices(num_frames, channels, self.k, results['frame_ids']).numpy()  # (T, 2k+1)
         set_pixels(results, 'img', frames[index].astype(np.float32, copy=False))  # (T, 2k+1, H, W)
         results['channel_frame_ids'] = index.tolist()
         return results

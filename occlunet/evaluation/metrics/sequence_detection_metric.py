@@ -83,6 +83,8 @@ class SequenceDetectionMetric(BaseMetric):
         sweep_thrs: confidence thresholds of the PR sweep.
         out_file: when set, a JSON file with the settings, metrics, sweep and, per sequence, the GT boxes,
             the best track and all tracks (boxes as ``[x, y, w, h]`` in DICOM pixels) and the outcome.
+        extra_settings: recorded with the settings in ``out_file``, e.g. ``time_order`` and ``time_seed``
+            of a test-time ablation (``tools/test.py --time-order``).
         collect_device, prefix, collect_dir: see mmengine's ``BaseMetric``; the prefix defaults to
             ``'sequence'``.
 
@@ -101,6 +103,7 @@ class SequenceDetectionMetric(BaseMetric):
         classes: Sequence[str] | None = None,
         sweep_thrs: Sequence[float] = DEFAULT_SWEEP_THRS,
         out_file: str | None = None,
+        extra_settings: dict | None = None,
         collect_device: str = 'cpu',
         prefix: str | None = None,
         collect_dir: str | None = None,
@@ -123,6 +126,7 @@ class SequenceDetectionMetric(BaseMetric):
         self.classes = None if classes is None else tuple(classes)
         self.sweep_thrs = tuple(sorted({float(t) for t in sweep_thrs if t >= score_thr} | {self.score_thr}))
         self.out_file = out_file
+        self.extra_settings = dict(extra_settings or {})
         self.sweep: list[dict] = []
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
@@ -307,6 +311,7 @@ class SequenceDetectionMetric(BaseMetric):
                 classes=list(names),
                 confidence='mean detection confidence of a track',
                 bbox_format='xywh, DICOM pixels',
+                **self.extra_settings,
             ),
             num_sequences=len(records),
             metrics={prefix + k: v for k, v in metrics.items()},

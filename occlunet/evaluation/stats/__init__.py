@@ -22,7 +22,7 @@ from .ensemble import (
     short_names,
 )
 from .mcnemar import McNemarResult, is_correct, mcnemar_test, paired_correctness, sequence_key
-from .results_file import ResultsFileError, load_results, validate_results
+from .results_file import ResultsFileError, load_results, time_order_of, time_order_path, validate_results
 
 __all__ = [
     'BinaryMetrics',
@@ -56,5 +56,7 @@ __all__ = [
     'roc_curve',
     'sequence_key',
     'sequence_scores',
+    'time_order_of',
+    'time_order_path',
     'validate_results',
 ]

@@ -74,3 +74,16 @@ def load_results(path: str | Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ResultsFileError(f'{path}: not a JSON file: {e}') from e
     return validate_results(document, str(path))
+
+
+def time_order_of(document: dict) -> str:
+    """The frame order a result file was tested with (``tools/test.py --time-order``; ``'forward'`` when
+    the file records none)."""
+    return str(document.get('settings', {}).get('time_order') or 'forward')
+
+
+def time_order_path(path: str | Path, order: str) -> Path:
+    """Where the results of a time-order ablation live beside the forward ones: ``<stem>_<order>.json``
+    (``'forward'``: ``path`` itself)."""
+    path = Path(path)
+    return path if order == 'forward' else path.with_name(f'{path.stem}_{order}{path.suffix}')

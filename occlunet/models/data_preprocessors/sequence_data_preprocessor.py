@@ -12,6 +12,7 @@ from torch import Tensor
 
 SAMPLE_DIMS = 4  # (T, C, H, W)
 BATCH_DIMS = 5  # (N, T, C, H, W)
+FEATURE_DIMS = 3  # cached features (T, C, P), see occlunet.datasets.feature_cache
 
 
 @MODELS.register_module()
@@ -33,9 +34,13 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
         pad_value: value of the spatial padding (after normalisation).
         non_blocking: as in mmengine's ``BaseDataPreprocessor``.
 
+    Cached per-frame features (samples (T_i, C, P) from ``PackCachedFeatures``, whose data samples carry
+    ``feat_shapes``; freeze-and-cache training) are not pixels: they are only converted to float32 and
+    zero-padded in time (``num_valid_frames``); ``batch_input_shape`` is the cache's ``pad_shape``.
+
     Shape:
         data['inputs']: list of N tensors (T_i, C, H_i, W_i) (or one (N, T, C, H, W) tensor)
-        -> (N, max T_i, C, H_pad, W_pad) float32.
+        -> (N, max T_i, C, H_pad, W_pad) float32; cached features (T_i, C, P) -> (N, max T_i, C, P).
     """
 
     def __init__(
@@ -75,6 +80,8 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
             inputs = list(inputs)
         if len(inputs) == 0:
             raise ValueError('SequenceDataPreprocessor: got an empty batch')
+        if all(x.dim() == FEATURE_DIMS for x in inputs) and _cached(samples):
+            return {'inputs': self._feature_batch(inputs, samples), 'data_samples': samples}
         bad = [tuple(x.shape) for x in inputs if x.dim() != SAMPLE_DIMS]
         if bad:
             raise ValueError(f'SequenceDataPreprocessor: expects (T, C, H, W) samples, got shapes {bad}')
@@ -117,3 +124,34 @@ class SequenceDataPreprocessor(BaseDataPreprocessor):
                     )
                 )
         return {'inputs': stacked, 'data_samples': samples}
+
+    @staticmethod
+    def _feature_batch(inputs: Sequence[Tensor], samples: Sequence | None) -> Tensor:
+        """Stack cached features, zero frames after each sample's end.
+
+        Shape:
+            inputs: N tensors (T_i, C, P) -> (N, max T_i, C, P) float32
+        """
+        shapes = {tuple(x.shape[1:]) for x in inputs}
+        if len(shapes) != 1:
+            raise ValueError(f'SequenceDataPreprocessor: cached features of different shapes {shapes}')
+        num_t = max(x.shape[0] for x in inputs)
+        batch = inputs[0].new_zeros((len(inputs), num_t, *shapes.pop()), dtype=torch.float32)
+        for i, x in enumerate(inputs):
+            batch[i, : x.shape[0]] = x.float()
+        if samples is not None:
+            if len(samples) != len(inputs):
+                raise ValueError(
+                    f'SequenceDataPreprocessor: {len(inputs)} inputs but {len(samples)} data samples'
+                )
+            for x, sample in zip(inputs, samples):
+                pad = tuple(sample.metainfo.get('pad_shape') or sample.metainfo['img_shape'])
+                sample.set_metainfo(
+                    dict(batch_input_shape=pad, pad_shape=pad, num_valid_frames=int(x.shape[0]))
+                )
+        return batch
+
+
+def _cached(samples: Sequence | None) -> bool:
+    """True when every data sample describes cached features (``feat_shapes`` in its metainfo)."""
+    return bool(samples) and all(s.metainfo.get('feat_shapes') is not None for s in samples)

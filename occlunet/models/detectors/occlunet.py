@@ -14,7 +14,10 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..layers.state_fingerprint import state_fingerprint, state_version
 from ..trackers import Track
+
+CACHED_DIMS = 4  # cached features (N, L, C, P); pixels are (N, L, C, H, W)
 
 
 @MODELS.register_module()
@@ -41,6 +44,10 @@ class OccluNet(BaseDetector):
         tracker: ``TrajectoryLinker`` config (TASK_UTILS); None gives no tracks (``pred_tracks`` empty).
         feat_chunk_size: frames per backbone call and windows per temporal-module/head call in sequence
             inference (bounds memory).
+        freeze_spatial: freeze the backbone and neck (no gradients, BatchNorm statistics kept: eval mode)
+            and accept cached per-frame features as training inputs (freeze-and-cache training, stage 2:
+            only the temporal neck and the head learn; see :meth:`cached_frame_features`). Prediction
+            from pixels is unchanged, so the checkpoint is an ordinary OccluNet one.
         train_cfg: passed to the head (SimOTA assigner).
         test_cfg: passed to the head: ``score_thr``, ``nms``; ``max_per_img`` (optional; mmdet's YOLOX head
             ignores it) keeps the best detections of each frame after NMS, in both predict paths.
@@ -63,6 +70,7 @@ class OccluNet(BaseDetector):
         bbox_head: ConfigType,
         tracker: OptConfigType = None,
         feat_chunk_size: int = 16,
+        freeze_spatial: bool = False,
         train_cfg: OptConfigType = None,
         test_cfg: OptConfigType = None,
         data_preprocessor: OptConfigType = None,
@@ -82,6 +90,59 @@ class OccluNet(BaseDetector):
         self.feat_chunk_size = feat_chunk_size
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self.freeze_spatial = freeze_spatial
+        self._fingerprint: tuple[tuple, str] | None = None  # (state_version, fingerprint) memo
+        if freeze_spatial:
+            self.backbone.requires_grad_(False)
+            self.neck.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> OccluNet:
+        """As ``nn.Module.train``; a frozen backbone and neck stay in eval mode (fixed BatchNorm)."""
+        super().train(mode)
+        if self.freeze_spatial:
+            self.backbone.eval()
+            self.neck.eval()
+        return self
+
+    def spatial_fingerprint(self) -> str:
+        """Hash of the backbone + neck state, the key a feature cache is computed with."""
+        version = state_version(self.backbone, self.neck)
+        if self._fingerprint is None or self._fingerprint[0] != version:
+            self._fingerprint = (version, state_fingerprint(self.backbone, self.neck))
+        return self._fingerprint[1]
+
+    def cached_frame_features(self, features: Tensor, data_samples: SampleList) -> tuple[Tensor, ...]:
+        """Per-level frame features from cached (M, C, P) rows, after checking the cache's fingerprint.
+
+        The cache (``tools/cache_features.py``) stores each frame's levels flattened and concatenated,
+        finest first (metainfo ``feat_shapes``); it must come from this model's frozen backbone + neck
+        (metainfo ``feature_fingerprint``), else training would fit features the model never computes.
+
+        Shape:
+            features: (M, C, P) -> tuple per level of (M, C, H_l, W_l)
+        """
+        if not self.freeze_spatial:
+            raise ValueError(
+                'OccluNet: cached features are inputs only of a model built with freeze_spatial=True'
+            )
+        meta = data_samples[0].metainfo
+        own = self.spatial_fingerprint()
+        stale = {s.metainfo.get('feature_fingerprint') for s in data_samples} - {own}
+        if stale:
+            raise ValueError(
+                f'OccluNet: the feature cache was computed with backbone+neck weights '
+                f'{sorted(map(str, stale))}, this model has {own} ({meta.get("img_path")}): stale cache, or '
+                'load_from is not the checkpoint the cache was built from; rebuild it with '
+                'python tools/cache_features.py CONFIG CKPT'
+            )
+        shapes = [tuple(s) for s in meta['feat_shapes']]
+        sizes = [h * w for h, w in shapes]
+        if sum(sizes) != features.shape[-1]:
+            raise ValueError(
+                f'OccluNet: cached features have {features.shape[-1]} positions, feat_shapes {shapes}'
+            )
+        levels = features.float().split(sizes, dim=-1)  # per level (M, C, H_l * W_l)
+        return tuple(x.unflatten(-1, shape) for x, shape in zip(levels, shapes))  # (M, C, H_l, W_l)
 
     @property
     def num_frames(self) -> int:
@@ -116,6 +177,8 @@ class OccluNet(BaseDetector):
         if any(clips) and not all(clips):
             raise ValueError('OccluNet.loss: a batch mixes window samples and clips')
         if not any(clips):
+            if inputs.dim() == CACHED_DIMS:
+                raise ValueError('OccluNet.loss: cached features come as clips (target_frame_ids)')
             return self.bbox_head.loss(self.extract_feat(inputs), data_samples)
         feats, targets = self.clip_features(inputs, data_samples)
         return self.bbox_head.loss(feats, targets)
@@ -129,11 +192,18 @@ class OccluNet(BaseDetector):
         padding, never computed): target j's window is frames ``j .. j + T - 1``. Its boxes are the
         ``gt_instances`` with ``target_index == j``.
 
+        Cached features (N, L, C, P) (``freeze_spatial``) replace the backbone + neck by
+        :meth:`cached_frame_features`.
+
         Shape:
-            inputs: (N, L, C, H, W) -> tuple per level of (sum K_i, C_l, H_l, W_l), and sum K_i samples.
+            inputs: (N, L, C, H, W) or (N, L, C, P) -> tuple per level of (sum K_i, C_l, H_l, W_l), and
+            sum K_i samples.
         """
-        if inputs.dim() != 5:
-            raise ValueError(f'OccluNet: expected clips (N, L, C, H, W), got shape {tuple(inputs.shape)}')
+        if inputs.dim() not in (CACHED_DIMS, 5):
+            raise ValueError(
+                f'OccluNet: expected clips (N, L, C, H, W) or cached features (N, L, C, P), got shape '
+                f'{tuple(inputs.shape)}'
+            )
         t = self.num_frames
         frames, rows, targets = [], [], []
         offset = 0
@@ -155,7 +225,11 @@ class OccluNet(BaseDetector):
                 keep = gt.target_index == j
                 target.gt_instances = InstanceData(bboxes=gt.bboxes[keep], labels=gt.labels[keep])
                 targets.append(target)
-        cached = self.frame_features(torch.cat(frames))  # per level (sum L_i, C_l, H_l, W_l)
+        frames = torch.cat(frames)
+        if inputs.dim() == CACHED_DIMS:
+            cached = self.cached_frame_features(frames, data_samples)  # per level (sum L_i, C_l, H_l, W_l)
+        else:
+            cached = self.frame_features(frames)  # per level (sum L_i, C_l, H_l, W_l)
         index = torch.cat(rows).to(inputs.device)
         return tuple(self.temporal_neck.forward_index(cached, index)), targets
 
@@ -255,11 +329,19 @@ class OccluNet(BaseDetector):
         return data_sample
 
     def _postprocess(self, results: InstanceData, meta: dict, rescale: bool) -> InstanceData:
-        """Keep the ``max_per_img`` best detections (after the head's NMS), map to DICOM pixels if asked."""
+        """Keep the ``max_per_img`` best detections (after the head's NMS), clip the boxes to the network
+        input (``img_shape``: an untrained or diverged model decodes boxes far outside it, which the linker,
+        drawing and export must never see), map to DICOM pixels if asked."""
         max_per_img = (self.test_cfg or {}).get('max_per_img')
         if max_per_img is not None and len(results) > max_per_img:
             order = results.scores.argsort(descending=True, stable=True)[:max_per_img]
             results = results[order]
+        if meta.get('img_shape') is not None and len(results):
+            height, width = meta['img_shape'][:2]
+            bboxes = results.bboxes.clone()
+            bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, width)  # NaN stays NaN: reported as non-finite
+            bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, height)
+            results.bboxes = bboxes
         if rescale:
             results.bboxes = self._to_original(results.bboxes, meta)
         return results

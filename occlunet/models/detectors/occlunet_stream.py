@@ -7,6 +7,7 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...structures import window_frame_indices
 from .occlunet import OccluNet
 
 
@@ -80,9 +81,9 @@ class OccluNetStream:
         out = []
         while self.next_target <= ready:
             frame = self.next_target
-            offsets = torch.arange(self.num_frames) - self.target_index
-            frames = (frame + offsets).clamp(0, last)  # (T,) replicate padding at both ends
-            index = (frames % self.num_frames)[None].to(self._ring[0].device)  # (1, T) ring slots
+            device = self._ring[0].device
+            window = window_frame_indices(last + 1, self.num_frames, self.target_index, [frame], device)
+            index = window % self.num_frames  # (1, T) ring slots
             feats = self.model.temporal_neck.forward_index(self._ring, index)  # per level (1, C_l, H_l, W_l)
             detections = self.model.detect(feats, self.meta)[0]
             self.per_frame.append(detections)

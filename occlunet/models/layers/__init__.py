@@ -1,5 +1,6 @@
 """Building blocks shared by the OccluNet modules (plain ``nn.Module``s, not registered)."""
 
+from ...structures import check_num_frames, resolve_target_index, window_frame_indices  # re-exported
 from .attention import (
     INIT_STD,
     SDPA_MAX_CUDA_BATCH,
@@ -11,7 +12,6 @@ from .attention import (
     init_transformer_weights,
     trunc_normal_init,
 )
-from .frame_window import check_num_frames, resolve_target_index, window_frame_indices
 from .inference_fusion import CascadedSPP, TracedModule, fuse_for_inference
 
 __all__ = [

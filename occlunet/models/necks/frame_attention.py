@@ -8,7 +8,8 @@ from mmdet.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..layers import check_heads, init_transformer_weights, resolve_target_index, trunc_normal_init
+from ...structures import resolve_target_index
+from ..layers import check_heads, init_transformer_weights, trunc_normal_init
 
 
 class FrameAttentionBase(BaseModule):

@@ -9,7 +9,7 @@ from mmdet.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..layers import check_num_frames, window_frame_indices
+from ...structures import check_num_frames, window_frame_indices
 
 
 @MODELS.register_module()

@@ -84,3 +84,22 @@ def test_bad_inputs_raise() -> None:
         pre(dict(inputs=[torch.rand(1, 3, 4, 4)]))
     with pytest.raises(ValueError, match='2 inputs but 1 data samples'):
         pre(dict(inputs=[torch.rand(1, 2, 4, 4)] * 2, data_samples=samples(1)))
+
+
+def test_cached_features_are_stacked_without_normalisation_or_spatial_padding() -> None:
+    pre = SequenceDataPreprocessor(mean=0.5, std=0.25, pad_size_divisor=32)
+    a = torch.rand(4, 8, 21).half()  # (T, C, P) float16 from PackCachedFeatures
+    b = torch.rand(2, 8, 21).half()
+    batch = samples(2)
+    for sample in batch:
+        sample.set_metainfo(dict(feat_shapes=[(4, 4), (2, 2), (1, 1)], pad_shape=(32, 32)))
+    out = pre(dict(inputs=[a, b], data_samples=batch))
+    x = out['inputs']
+    assert x.shape == (2, 4, 8, 21) and x.dtype == torch.float32
+    torch.testing.assert_close(x[0], a.float())
+    torch.testing.assert_close(x[1, :2], b.float())
+    assert not x[1, 2:].any()  # time padding, marked by num_valid_frames
+    assert [s.metainfo['num_valid_frames'] for s in out['data_samples']] == [4, 2]
+    assert out['data_samples'][0].metainfo['batch_input_shape'] == (32, 32)
+    with pytest.raises(ValueError, match='different shapes'):
+        pre(dict(inputs=[a, torch.rand(4, 8, 20).half()], data_samples=batch))

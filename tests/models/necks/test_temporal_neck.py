@@ -6,7 +6,6 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
-from occlunet.models.layers import window_frame_indices
 from occlunet.models.necks import DividedSpaceTimeAttention, TemporalAttention, TemporalNeck
 
 B, T = 2, 3
@@ -83,16 +82,6 @@ def test_single_frame_is_identity() -> None:
     centres = [1, 0]
     for out, x in zip(neck.forward_windows(feats, centres), feats):
         assert torch.equal(out, x[centres])
-
-
-def test_window_frame_indices_replicate_sequence_ends() -> None:
-    expected = [[0, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 3]]
-    assert window_frame_indices(4, 3, target_index=1).tolist() == expected
-    assert window_frame_indices(4, 3, target_index=1, centres=[3, 0]).tolist() == [[2, 3, 3], [0, 0, 1]]
-    assert window_frame_indices(4, 3, target_index=2, centres=[0, 3]).tolist() == [[0, 0, 0], [1, 2, 3]]
-    assert window_frame_indices(2, 5, target_index=2).tolist() == [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1]]
-    with pytest.raises(ValueError, match=r'centres \[4\] are outside the sequence of 4 frames'):
-        window_frame_indices(4, 3, target_index=1, centres=[0, 4])
 
 
 @pytest.mark.parametrize('temporal_type', list(TYPES))

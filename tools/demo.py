@@ -5,14 +5,15 @@
   3. freeze-and-cache training of OccluNet: the per-frame detector (stage 1, pixels; tools/train.py), its
      frozen backbone + PAFPN features of every training frame (tools/cache_features.py), then OccluNet1 and
      the T = 1 control (same cache, same schedule, no temporal module) on the cache (stage 2); the MinIP
-     baseline (pixels, its own schedule) and the GRU sequence classifier (both views)
+     baseline (pixels, its own schedule)
   4. choose each detector's presence threshold (score_thr) on the validation split (tools/test.py --out on
      val, tools/analysis/calibrate_threshold.py), then test all models on the held-out test split with it
      (tools/test.py --out, GIFs of OccluNet1 with --show-dir), and again with every test run played
      backwards and shuffled (tools/test.py --time-order): does the model use time?
-  5. McNemar OccluNet1 vs MinIP, vs the T = 1 control (and vs OccluNet2), PR/ROC curves (tools/analysis/),
+  5. train and test the GRU sequence classifier (both views)
+  6. McNemar OccluNet1 vs MinIP, vs the T = 1 control (and vs OccluNet2), PR/ROC curves (tools/analysis/),
      the classifier's PA, LAT and PA+LAT figures (tools/ensemble.py)
-  6. write WORK_DIR/report.md (tools/analysis/demo_report.py)
+  7. write WORK_DIR/report.md (tools/analysis/demo_report.py)
 
     python tools/demo.py [--quick] [--all-models] [--data-root DIR] [--work-dir work_dirs/demo] [--retrain]
 
@@ -217,8 +218,6 @@ def main() -> None:
         checkpoints[name] = (model_dir, final)
         if done:
             trained.add(name)
-    cls_name, cls_config = CLASSIFIER
-    cls_dir, cls_final, _ = train(cls_name, cls_config, [])
 
     for name, config, _, orders in models:
         model_dir, final = checkpoints[name]
@@ -246,6 +245,9 @@ def main() -> None:
                        'tools/test.py', f'configs/{config}.py', model_dir / final,
                        '--work-dir', model_dir / f'test_{order}', '--data-root', data_root,
                        '--out', out, '--time-order', order, *test_options)  # fmt: skip
+    # the classifier after the detectors' results: a failure or a stop there never costs the detector tables
+    cls_name, cls_config = CLASSIFIER
+    cls_dir, cls_final, _ = train(cls_name, cls_config, [])
     cls_results = work / 'results' / f'{Path(cls_config).name}.json'
     stages.run(f'test the {cls_name} (best validation MCC) on the test split',
                'tools/test.py', f'configs/{cls_config}.py', best_checkpoint(cls_dir, cls_final),

@@ -144,3 +144,31 @@ def test_long_configs_are_the_demo_models_with_twice_the_training():
         assert DEMO.schedule_options(f'{name}_dsa_tiny_long', None, None) == ([], 'iter_1500.pth')
         assert (long.train_dataloader.batch_size, long.train_dataloader.dataset.clip_length) == (4, 2)
         assert long.param_scheduler[1]['end'] == long.train_cfg.max_iters == 1500
+
+
+def test_freeze_and_cache_configs_are_the_demo_model_in_two_stages(tmp_path):
+    from mmengine.config import Config
+
+    def cfg(name):
+        return Config.fromfile(REPO / 'configs' / f'{name}.py')
+
+    end_to_end, stage1 = cfg('occlunet1_dsa_tiny'), cfg('occlunet_frames_dsa_tiny')
+    stage2, control = cfg('occlunet1_dsa_tiny_cached'), cfg('occlunet_frames_dsa_tiny_cached')
+    # stage 1 is the same detector without a temporal module, trained on pixels
+    assert stage1.model.temporal_neck.num_frames == stage1.train_dataloader.dataset.num_frames == 1
+    assert stage1.model.backbone == end_to_end.model.backbone and stage1.model.neck == end_to_end.model.neck
+    # stage 2 is the end-to-end model, frozen, on the stage-1 cache; the control differs only in T
+    assert {**stage2.model, 'freeze_spatial': False} == {**end_to_end.model, 'freeze_spatial': False}
+    assert stage2.model.freeze_spatial and stage2.train_dataloader.dataset.type == 'CachedFeatureDataset'
+    assert stage2.train_dataloader.dataset.source_pipeline == stage2.val_dataloader.dataset.pipeline
+    assert stage2.load_from.endswith('occlunet_frames_dsa_tiny/iter_750.pth')
+    assert control.model.temporal_neck.num_frames == control.train_dataloader.dataset.num_frames == 1
+    assert control.train_cfg == stage2.train_cfg and control.load_from == stage2.load_from
+    assert DEMO.schedule_options('occlunet1_dsa_tiny_cached', None, None) == ([], 'iter_1500.pth')
+    assert DEMO.cache_options(tmp_path / 's1.pth', tmp_path / 'cache') == [
+        f'load_from={tmp_path / "s1.pth"}',
+        f'train_dataloader.dataset.cache_dir={tmp_path / "cache"}',
+    ]
+    # the demo's detectors: OccluNet1 first (the McNemar reference), every one tested in reverse time
+    names = [m[0] for m in DEMO.MODELS]
+    assert names[0] == 'OccluNet1' and 'MinIP' in names and all('reverse' in m[3] for m in DEMO.MODELS)

@@ -1,11 +1,14 @@
-"""Shared fixtures: the tiny smoke image set and a runner for the command-line tools."""
+"""Shared fixtures: the tiny smoke image set, a runner for the command-line tools and a loader of their
+scripts as modules."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -48,3 +51,14 @@ def run_tool(
             f'{" ".join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}'
         )
     return proc
+
+
+def load_tool(path: str | Path) -> ModuleType:
+    """The script ``path`` (relative to the repo root, e.g. ``tools/ensemble.py``) as a module, for the tests
+    that call its ``main`` or its command-line helpers in-process; the logic it calls is tested through the
+    package."""
+    path = REPO / path
+    spec = importlib.util.spec_from_file_location(f'occlunet_tools_{path.stem}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -195,7 +195,10 @@ def main() -> None:
         return model_dir, final, True
 
     # freeze-and-cache: stage 1 on pixels, its features cached once, stage 2 on the cache
-    stage1_dir, stage1_final, stage1_trained = train(*STAGE1, [])
+    stage1_val = work / 'results' / 'val' / f'{STAGE1[1]}.json'  # validated once, at the end
+    stage1_dir, stage1_final, stage1_trained = train(
+        *STAGE1, final_validation_options(STAGE1[1], spec['iters'], stage1_val)
+    )
     stage1_ckpt = stage1_dir / stage1_final
     cache_dir = work / 'feature_cache' / STAGE1[1]
     if (cache_dir / 'manifest.json').exists() and not stage1_trained:

@@ -30,14 +30,9 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use('Agg')
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from occlunet.evaluation.stats import (  # noqa: E402
+from occlunet.evaluation.stats import (
     BinaryMetrics,
     ClassificationResultsError,
     EnsembleError,
@@ -47,7 +42,9 @@ from occlunet.evaluation.stats import (  # noqa: E402
     roc_from_scores,
     short_names,
 )
-from occlunet.evaluation.stats.ensemble import PAIRED, by_view  # noqa: E402
+from occlunet.evaluation.stats.ensemble import PAIRED, by_view
+
+matplotlib.use('Agg')  # files only, no display
 
 METRIC_KEYS = ('n', 'mcc', 'auc', 'sensitivity', 'specificity')
 

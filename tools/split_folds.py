@@ -23,9 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from occlunet.datasets.folds import (  # noqa: E402
+from occlunet.datasets.folds import (
     FoldSplitError,
     chronological_folds,
     split_documents,

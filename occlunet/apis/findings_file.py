@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from occlunet.evaluation.metrics.sequence_detection_metric import xyxy_to_xywh
+from occlunet.evaluation.verdict import xyxy_to_xywh
 
 BBOX_FORMAT = 'xywh, DICOM pixels'
 RESUME_KEYS = ('config_sha256', 'checkpoint_sha256', 'score_thr', 'classes')

@@ -15,12 +15,13 @@
 ``detections``: n dicts, one per frame t: ``frame_id`` (t), ``bboxes`` [[x1, y1, x2, y2], ...],
     ``scores`` [float, ...], ``labels`` [int, ...].
 ``tracks``: every linked track, best first (trajectory score descending, then first frame, then
-    ``track_id``): ``Track.to_dict()`` (``frame_ids`` (model input index of each detection, = the frame
-    index unless ``projection``), ``bbox`` (confidence-weighted mean box), ``label``, ``score`` (sum of the
-    confidences times the duration), ``scores``, ``track_id``) plus ``confidence`` (mean detection
-    confidence), ``label_name`` and ``frames`` (the sequence frames the track covers).
-``best_track``: the first track of ``tracks`` whose ``confidence >= score_thr`` (as
-    ``SequenceDetectionMetric`` chooses it), or None.
+    ``track_id``: :func:`~occlunet.evaluation.verdict.sort_tracks`): ``Track.to_dict()`` (``frame_ids``
+    (model input index of each detection, = the frame index unless ``projection``), ``bbox``
+    (confidence-weighted mean box), ``label``, ``score`` (sum of the confidences times the duration),
+    ``scores``, ``track_id``) plus ``confidence`` (mean detection confidence), ``label_name`` and
+    ``frames`` (the sequence frames the track covers).
+``best_track``: the first track of ``tracks`` whose ``confidence >= score_thr``
+    (:func:`~occlunet.evaluation.verdict.best_track`, as ``SequenceDetectionMetric`` chooses it), or None.
 ``occlusion``: ``best_track is not None``.
 ``score``: the best track's trajectory score, 0.0 without one (the metric's AUC score).
 ``confidence``: the best track's confidence, 0.0 without one.
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from occlunet.evaluation.metrics.sequence_record import get_field, to_numpy
+from occlunet.evaluation.verdict import best_track, label_name, presence_score, sort_tracks
 
 DEFAULT_SCORE_THR = 0.01  # OccluNet's minimum confidence, SequenceDetectionMetric's default
 BOX_DIM = 4
@@ -68,12 +70,6 @@ def input_frame_groups(num_inputs: int, frame_ids: Sequence[int]) -> list[list[i
     )
 
 
-def label_name(label: int | None, classes: Sequence[str]) -> str | None:
-    if label is None:
-        return None
-    return classes[label] if 0 <= label < len(classes) else str(label)
-
-
 def track_result(track: Any, classes: Sequence[str], groups: Sequence[Sequence[int]]) -> dict:
     """``track.to_dict()`` (a ``Track`` or such a dict) plus ``confidence``, ``label_name``, ``frames``."""
     entry = dict(track.to_dict() if hasattr(track, 'to_dict') else track)
@@ -92,12 +88,6 @@ def track_result(track: Any, classes: Sequence[str], groups: Sequence[Sequence[i
         frames=covered,
     )
     return entry
-
-
-def sort_key(entry: dict) -> tuple[float, int, int]:
-    """``Track.sort_key`` on a track dict: best first."""
-    first = entry['frame_ids'][0] if entry['frame_ids'] else 0
-    return -entry['score'], first, entry['track_id']
 
 
 def frame_detections(instances: Any, num_frames: int, groups: Sequence[Sequence[int]]) -> list[dict]:
@@ -146,8 +136,8 @@ def sequence_result(sample: Any, classes: Sequence[str] = (), score_thr: float =
     num_inputs = int(meta.get('num_valid_frames') or len(frame_ids))
     groups = input_frame_groups(num_inputs, frame_ids)
     classes = tuple(classes)
-    entries = sorted((track_result(t, classes, groups) for t in tracks), key=sort_key)
-    best = next((t for t in entries if t['confidence'] >= score_thr), None)
+    entries = sort_tracks(track_result(t, classes, groups) for t in tracks)
+    best = best_track(entries, score_thr)
     ori_shape = meta.get('ori_shape')
     return dict(
         file=meta.get('img_path'),
@@ -162,7 +152,7 @@ def sequence_result(sample: Any, classes: Sequence[str] = (), score_thr: float =
         tracks=entries,
         best_track=best,
         occlusion=best is not None,
-        score=0.0 if best is None else best['score'],
+        score=presence_score(best),
         confidence=0.0 if best is None else best['confidence'],
         class_name=None if best is None else best['label_name'],
     )

@@ -3,7 +3,6 @@ and tools/cross_validate.sh (with a stand-in interpreter for train.py / test.py)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -17,7 +16,7 @@ import pytest
 from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
 from occlunet.evaluation.stats import fold_metrics, mean_sd, summarize_folds
-from tests.conftest import REPO
+from tests.conftest import REPO, load_tool
 
 CV_SUMMARY = REPO / 'tools' / 'analysis' / 'cv_summary.py'
 CROSS_VALIDATE = REPO / 'tools' / 'cross_validate.sh'
@@ -92,13 +91,6 @@ def test_summary_of_a_fold_without_a_group_or_one_class():
     assert summary['sequences']['auc'].n == 2  # one class only in the third fold
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('cv_summary_tool', CV_SUMMARY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def write_folds(root: Path, n: int = 3, threshold: float = 0.5) -> list[Path]:
     paths = []
     for k in range(n):
@@ -112,7 +104,7 @@ def write_folds(root: Path, n: int = 3, threshold: float = 0.5) -> list[Path]:
 def test_cli_prints_mean_and_sd(tmp_path, capsys):
     paths = write_folds(tmp_path)
     out_json = tmp_path / 'cv.json'
-    assert load_tool().main([*map(str, paths), '--json', str(out_json)]) == 0
+    assert load_tool(CV_SUMMARY).main([*map(str, paths), '--json', str(out_json)]) == 0
     out = capsys.readouterr().out
     mccs, aucs = zip(*(sklearn_mcc_auc(json.loads(p.read_text()), 0.5) for p in paths))
     line = next(line for line in out.splitlines() if line.strip().startswith('sequences') and 'MCC' in line)
@@ -127,7 +119,7 @@ def test_cli_prints_mean_and_sd(tmp_path, capsys):
 
 def test_cli_threshold_from_the_file_or_the_option(tmp_path, capsys):
     paths = write_folds(tmp_path, n=2, threshold=0.7)
-    tool = load_tool()
+    tool = load_tool(CV_SUMMARY)
     assert tool.main([*map(str, paths), '--json', str(tmp_path / 'a.json')]) == 0
     mccs = [sklearn_mcc_auc(json.loads(p.read_text()), 0.7)[0] for p in paths]
     doc = json.loads((tmp_path / 'a.json').read_text())

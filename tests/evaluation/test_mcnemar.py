@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
@@ -16,7 +15,7 @@ from occlunet.evaluation.stats import (
     mcnemar_test,
     paired_correctness,
 )
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
 TOOL = REPO / 'tools' / 'analysis' / 'mcnemar.py'
 
@@ -200,13 +199,6 @@ def test_load_results_rejects_other_json_and_non_json(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------
-def load_tool():
-    spec = importlib.util.spec_from_file_location('mcnemar_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_cli_end_to_end(tmp_path):
     doc_a, doc_b = model_docs()
@@ -243,7 +235,7 @@ def test_cli_mismatch_exits_nonzero_naming_both_files(tmp_path, capsys):
     doc_a, doc_b = model_docs()
     doc_b = results_doc(doc_b['sequences'][1:])
     path_a, path_b = write(tmp_path / 'a.json', doc_a), write(tmp_path / 'b.json', doc_b)
-    assert load_tool().main([str(path_a), str(path_b)]) == 1
+    assert load_tool(TOOL).main([str(path_a), str(path_b)]) == 1
     err = capsys.readouterr().err
     assert err.startswith('mcnemar.py: error: ')
     assert str(path_a) in err and str(path_b) in err and "('dicom/S0011_PA.dcm', 11)" in err
@@ -253,7 +245,7 @@ def test_cli_invalid_file_exits_nonzero(tmp_path, capsys):
     doc_a, doc_b = model_docs()
     del doc_b['sweep']
     path_a, path_b = write(tmp_path / 'a.json', doc_a), write(tmp_path / 'b.json', doc_b)
-    assert load_tool().main([str(path_a), str(path_b)]) == 1
+    assert load_tool(TOOL).main([str(path_a), str(path_b)]) == 1
     assert f'{path_b}: not a SequenceDetectionMetric' in capsys.readouterr().err
-    assert load_tool().main([str(path_a), str(tmp_path / 'missing.json')]) == 1
+    assert load_tool(TOOL).main([str(path_a), str(tmp_path / 'missing.json')]) == 1
     assert 'missing.json' in capsys.readouterr().err

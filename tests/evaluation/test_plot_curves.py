@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -13,7 +12,7 @@ from PIL import Image
 
 from occlunet.evaluation import SequenceDetectionMetric
 from occlunet.evaluation.stats import load_results, pr_curve, presence_labels, roc_curve, sequence_scores
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
 TOOL = REPO / 'tools' / 'analysis' / 'plot_curves.py'
 
@@ -144,13 +143,6 @@ def test_curves_of_a_file_written_by_the_metric(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------
-def load_tool():
-    spec = importlib.util.spec_from_file_location('plot_curves_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def other_doc() -> dict:
     sequences = [
         sequence(0, True, 1.0, 'TP'),
@@ -179,19 +171,19 @@ def test_cli_writes_a_png(tmp_path):
 def test_plot_with_an_undefined_roc(tmp_path):
     doc = results_doc([sequence(0, True, 1.0, 'TP')], [sweep_row(0.01, 1.0, 1.0)])
     out = tmp_path / 'one.png'
-    load_tool().plot([doc, small_doc()], ['only positives', 'small'], out)
+    load_tool(TOOL).plot([doc, small_doc()], ['only positives', 'small'], out)
     with Image.open(out) as image:
         image.verify()
 
 
 def test_cli_rejects_wrong_number_of_names(tmp_path, capsys):
     path_a = write(tmp_path / 'a.json', small_doc())
-    assert load_tool().main([str(path_a), '--names', 'x', 'y', '--out', str(tmp_path / 'c.png')]) == 2
+    assert load_tool(TOOL).main([str(path_a), '--names', 'x', 'y', '--out', str(tmp_path / 'c.png')]) == 2
     assert '2 --names for 1 files' in capsys.readouterr().err
     assert not (tmp_path / 'c.png').exists()
 
 
 def test_cli_rejects_a_file_that_is_not_a_result(tmp_path, capsys):
     bad = write(tmp_path / 'bad.json', dict(sweep=[]))
-    assert load_tool().main([str(bad), '--out', str(tmp_path / 'c.png')]) == 1
+    assert load_tool(TOOL).main([str(bad), '--out', str(tmp_path / 'c.png')]) == 1
     assert f'{bad}: not a SequenceDetectionMetric' in capsys.readouterr().err

@@ -6,13 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from occlunet.synth import GENERATOR_VERSION, SynthParams
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, load_tool
 
 
 @pytest.mark.slow
@@ -90,19 +88,10 @@ def test_cli_rejects_bad_arguments(tmp_path):
     assert proc.returncode != 0 and 'bits-stored' in proc.stderr
 
 
-def _load_cli():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location('make_synthetic', REPO / 'tools' / 'make_synthetic.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize('fps, duration, frames', [(1.0, 3.0, 3), (4.0, 19.0, 76)])
 def test_cli_reaches_3_to_76_frames(tmp_path, fps, duration, frames):
     """The issue asks for 1-4 frames/s and 3-76 frames: the run length (--duration-*) sets the frame count."""
-    cli = _load_cli()
+    cli = load_tool('tools/make_synthetic.py')
     args = ['--out', str(tmp_path), '--studies', '1', '--size', '32', '--seed', '2', '--no-progress']
     args += ['--fps-min', str(fps), '--fps-max', str(fps), '--frames-min', '3', '--frames-max', '76']
     args += ['--duration-min', str(duration), '--duration-max', str(duration), '--occlusion-fraction', '1']
@@ -120,7 +109,7 @@ def test_cli_reaches_3_to_76_frames(tmp_path, fps, duration, frames):
 
 
 def test_cli_flags_override_the_preset(tmp_path):
-    cli = _load_cli()
+    cli = load_tool('tools/make_synthetic.py')
     args = cli.parse_args(['--out', str(tmp_path), '--preset', 'v1', '--frames-max', '12', '--classes', 'M1'])
     assert args.preset == 'v1'
     assert cli.overrides(args) == {'frames_max': 12, 'classes': ('M1',)}

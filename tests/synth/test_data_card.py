@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from occlunet.synth import COLLATERAL_GRADES, build_data_card, card_markdown
 from occlunet.synth.data_card import COLUMNS, GROUPS, NO_OCCLUSION, NOT_RECORDED
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import load_tool
 
 
 @pytest.fixture(scope='module')
@@ -64,11 +61,7 @@ def test_resimulated_card_equals_the_written_one(written_card, tiny_dataset):
 
 
 def test_card_command_line(tiny_dataset, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'data_card_cli', REPO / 'tools' / 'analysis' / 'data_card.py'
-    )
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('tools/analysis/data_card.py')
     root, _ = tiny_dataset
     card = cli.main([str(root), '--out', str(tmp_path), '--no-progress'])
     assert (tmp_path / 'data_card.json').is_file() and (tmp_path / 'data_card.md').is_file()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,19 +9,12 @@ import pytest
 
 from occlunet.evaluation.stats import ResultsFileError, time_order_path
 
-from ..conftest import REPO, run_tool
+from ..conftest import REPO, load_tool, run_tool
 
 REPORT_TOOL = REPO / 'tools' / 'analysis' / 'demo_report.py'
 
 
-def load_report_tool():
-    spec = importlib.util.spec_from_file_location('demo_report', REPORT_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REPORT = load_report_tool()
+REPORT = load_tool(REPORT_TOOL)
 
 
 def result(path: Path, precision: float, recall: float, mcc: float, auc: float, order: str | None = None,

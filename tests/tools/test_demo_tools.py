@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-from pathlib import Path
 
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
-
-def load_tool(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-DEMO = load_tool(REPO / 'tools' / 'demo.py')
+DEMO = load_tool('tools/demo.py')
 
 
 def test_full_run_keeps_each_config_schedule():

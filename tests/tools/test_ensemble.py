@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -25,7 +24,7 @@ from occlunet.evaluation.stats import (
     short_names,
     validate_classification_results,
 )
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
 TOOL = REPO / 'tools' / 'ensemble.py'
 
@@ -258,13 +257,6 @@ def test_short_names():
 
 
 # ----------------------------------------------------------------------------------------------------
-def load_tool():
-    spec = importlib.util.spec_from_file_location('ensemble_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def write_three(tmp_path: Path) -> list[Path]:
     docs, names = three_models()
     return [write(tmp_path / name, doc) for doc, name in zip(docs, names)]
@@ -273,7 +265,7 @@ def write_three(tmp_path: Path) -> list[Path]:
 def test_cli_table_json_and_png(tmp_path, capsys):
     paths = write_three(tmp_path)
     out_dir = tmp_path / 'ens'
-    assert load_tool().main([*map(str, paths), '--out-dir', str(out_dir)]) == 0
+    assert load_tool(TOOL).main([*map(str, paths), '--out-dir', str(out_dir)]) == 0
     out = capsys.readouterr().out
     assert 'PA: 2 model(s) (pa_a, pa_b); LAT: 1 model(s) (lat_a)' in out
     assert 'warning: 1 of 5 studies have no PA+LAT pair (e.g. S5 (PA))' in out
@@ -309,7 +301,7 @@ def test_cli_table_json_and_png(tmp_path, capsys):
 
 def test_cli_errors(tmp_path, capsys):
     paths = write_three(tmp_path)
-    tool = load_tool()
+    tool = load_tool(TOOL)
     assert tool.main([*map(str, paths), '--require-pairs']) == 1
     assert 'study S5' in capsys.readouterr().err
     bad = write(tmp_path / 'lat_b.json', result_doc({2: 0.4}, labels={2: 0}))
@@ -322,7 +314,7 @@ def test_cli_errors(tmp_path, capsys):
 
 def test_cli_notes_a_different_threshold_and_undefined_auc(tmp_path, capsys):
     path = write(tmp_path / 'pos.json', result_doc({1: 0.9, 5: 0.3}, threshold=0.3))
-    assert load_tool().main([str(path), '--plot', str(tmp_path / 'roc.png')]) == 0
+    assert load_tool(TOOL).main([str(path), '--plot', str(tmp_path / 'roc.png')]) == 0
     out = capsys.readouterr().out
     assert 'note: pos was thresholded at 0.3 by its metric; every number here uses 0.5' in out
     assert 'note: AUC nan: only one class present' in out

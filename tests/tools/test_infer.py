@@ -4,7 +4,6 @@ sequences (GIF + MinIP PNG per test sequence)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ from PIL import Image
 from occlunet.synth import generate_dataset
 
 from ..apis.degenerate_runs import explode_box_regression, nan_weights, save_checkpoint, write_run
-from ..conftest import REPO, run_tool, tool_env
+from ..conftest import REPO, load_tool, run_tool, tool_env
 
 CONFIG = REPO / 'configs' / 'occlunet1_dsa_tiny.py'
 # 64 px network input (the DICOMs' size); every detection kept so that the untrained model links tracks
@@ -104,10 +103,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope='module')
 def infer_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('occlunet_tools_infer', REPO / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/infer.py')
 
 
 @pytest.fixture()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from occlunet.datasets.folds import (
     split_summary,
     subset_document,
 )
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
 TOOL = REPO / 'tools' / 'split_folds.py'
 CATEGORIES = [{'id': 1, 'name': 'M1'}, {'id': 2, 'name': 'M2'}]
@@ -227,13 +226,6 @@ def test_bad_documents():
 
 
 # ----------------------------------------------------------------------------------------------------
-def load_tool():
-    spec = importlib.util.spec_from_file_location('split_folds_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def write_dataset(root: Path, doc: dict) -> Path:
     """The annotation file under ``root/annotations`` and an empty file per video (what the loader's
     file check needs without header checks)."""
@@ -249,7 +241,7 @@ def write_dataset(root: Path, doc: dict) -> Path:
 def test_cli_writes_loadable_files(tmp_path, capsys):
     doc = make_doc(paired_studies(12))
     ann = write_dataset(tmp_path, doc)
-    assert load_tool().main([str(ann), '--folds', '3']) == 0
+    assert load_tool(TOOL).main([str(ann), '--folds', '3']) == 0
     out = capsys.readouterr().out
     assert 'test (earliest 2) + 3 folds' in out
     assert out.splitlines()[1].split() == ['part', 'studies', 'sequences', 'positive', 'negative', 'first',
@@ -281,11 +273,11 @@ def test_cli_error_names_file_and_video_and_writes_nothing(tmp_path, capsys):
     doc['videos'][5]['acquired'] = None
     ann = write_dataset(tmp_path, doc)
     out_dir = tmp_path / 'out'
-    assert load_tool().main([str(ann), '--out-dir', str(out_dir)]) == 1
+    assert load_tool(TOOL).main([str(ann), '--out-dir', str(out_dir)]) == 1
     err = capsys.readouterr().err
     assert f'{ann}: video id=6 (dicom/S02_LAT.dcm)' in err and "'acquired' is missing" in err
     assert not out_dir.exists()
-    assert load_tool().main([str(ann), '--out-dir', str(out_dir), '--allow-undated']) == 0
+    assert load_tool(TOOL).main([str(ann), '--out-dir', str(out_dir), '--allow-undated']) == 0
 
 
 @pytest.mark.slow

@@ -24,10 +24,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.stats import ResultsFileError, load_results  # noqa: E402
-from occlunet.evaluation.stats.threshold import CRITERIA, choose_threshold  # noqa: E402
+from occlunet.evaluation.stats import ResultsFileError, load_results
+from occlunet.evaluation.stats.threshold import CRITERIA, choose_threshold
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -19,9 +19,7 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.stats import (  # noqa: E402
+from occlunet.evaluation.stats import (
     ClassificationResultsError,
     EnsembleError,
     fold_metrics,
@@ -29,7 +27,7 @@ from occlunet.evaluation.stats import (  # noqa: E402
     short_names,
     summarize_folds,
 )
-from occlunet.evaluation.stats.cross_validation import ALL_SEQUENCES  # noqa: E402
+from occlunet.evaluation.stats.cross_validation import ALL_SEQUENCES
 
 DEFAULT_THRESHOLD = 0.5
 

@@ -28,16 +28,16 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.metrics.detection_rates import detection_rates  # noqa: E402
-from occlunet.evaluation.stats import (  # noqa: E402
+from occlunet.evaluation.metrics.detection_rates import detection_rates
+from occlunet.evaluation.results_record import ResultsFile
+from occlunet.evaluation.stats import (
     ResultsFileError,
     load_results,
     time_order_of,
     time_order_path,
 )
-from occlunet.evaluation.stats.threshold import counts_at, presence_mcc  # noqa: E402
+from occlunet.evaluation.stats.threshold import counts_at, presence_mcc
+from occlunet.evaluation.verdict import binary_mcc, roc_auc
 
 DEFAULT_SCORE_THR = 0.01  # the metric's default (the paper's per-detection threshold)
 
@@ -187,13 +187,8 @@ def time_order_table(results: list[tuple[str, Path]]) -> list[str]:
 
 
 def _binary(labels: list[int], scores: list[float], threshold: float) -> tuple[float, float]:
-    """MCC at ``threshold`` and ROC AUC (nan with one class) of sequence scores."""
-    from sklearn.metrics import matthews_corrcoef, roc_auc_score
-
-    preds = [int(s >= threshold) for s in scores]
-    mcc = float(matthews_corrcoef(labels, preds))
-    auc = float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else float('nan')
-    return mcc, auc
+    """MCC at ``threshold`` and ROC AUC (NaN with one class) of sequence scores."""
+    return binary_mcc(labels, [int(s >= threshold) for s in scores]), roc_auc(labels, scores)
 
 
 def classifier_lines(name: str, doc: dict, detectors: list[tuple[str, dict]]) -> list[str]:
@@ -229,14 +224,15 @@ def classifier_lines(name: str, doc: dict, detectors: list[tuple[str, dict]]) ->
 def example_gifs(doc: dict, gif_dir: Path, per_outcome: int = 2) -> list[tuple[str, Path]]:
     """A few GIFs of the first model: correct detections (TP) and wrong ones (FN+FP, FP)."""
     picks: list[tuple[str, Path]] = []
+    sequences = ResultsFile.from_json(doc).sequences
     for wanted in ('TP', 'FN+FP', 'FP', 'FN'):
         found = 0
-        for seq in doc['sequences']:
-            if seq['outcome'] != wanted or found >= per_outcome:
+        for seq in sequences:
+            if seq.outcome != wanted or found >= per_outcome:
                 continue
-            matches = sorted(gif_dir.glob(f'{seq["video_id"]}_*.gif'))
+            matches = sorted(gif_dir.glob(f'{seq.video_id}_*.gif'))
             if matches:
-                picks.append((f'{wanted}: {seq["file_name"]}', matches[0]))
+                picks.append((f'{wanted}: {seq.file_name}', matches[0]))
                 found += 1
     return picks
 

@@ -19,9 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.stats import (  # noqa: E402
+from occlunet.evaluation.stats import (
     McNemarResult,
     is_correct,
     load_results,

@@ -18,9 +18,8 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.stats import ResultsFileError, load_results  # noqa: E402
+from occlunet.evaluation.results_record import ResultsFile
+from occlunet.evaluation.stats import ResultsFileError, load_results_file
 
 NO_OCCLUSION = 'none'
 
@@ -38,25 +37,24 @@ def run_categories(ann: dict, source: str) -> dict[tuple[int, str], str]:
     return {(vid, name): boxes.get(vid, NO_OCCLUSION) for vid, name in videos.items()}
 
 
-def breakdown(document: dict, categories: dict[tuple[int, str], str], source: str) -> dict[str, dict]:
+def breakdown(results: ResultsFile, categories: dict[tuple[int, str], str], source: str) -> dict[str, dict]:
     """Per category: ``runs``, ``correct``, ``found`` and ``median_confidence`` of the best track."""
-    groups: dict[str, list[dict]] = {}
-    for seq in document['sequences']:
-        key = (seq['video_id'], seq['file_name'])
+    groups: dict[str, list] = {}
+    for seq in results.sequences:
+        key = (seq.video_id, seq.file_name)
         if key not in categories:
             raise ValueError(
-                f'{source}: run video_id={seq["video_id"]} file_name={seq["file_name"]} is not in the '
+                f'{source}: run video_id={seq.video_id} file_name={seq.file_name} is not in the '
                 'annotation file'
             )
         groups.setdefault(categories[key], []).append(seq)
     out = {}
     for category, seqs in sorted(groups.items()):
-        confidences = [s['best_track']['confidence'] if s['best_track'] else 0.0 for s in seqs]
         out[category] = dict(
             runs=len(seqs),
-            correct=sum(s['outcome'] in ('TP', 'TN') for s in seqs),
-            found=sum(s['outcome'] == 'TP' for s in seqs),
-            median_confidence=float(statistics.median(confidences)),
+            correct=sum(s.correct for s in seqs),
+            found=sum(s.outcome == 'TP' for s in seqs),
+            median_confidence=float(statistics.median(s.confidence for s in seqs)),
         )
     return out
 
@@ -91,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         categories = run_categories(json.loads(Path(args.ann).read_text()), args.ann)
         results = {
-            name: breakdown(load_results(path), categories, path) for name, path in zip(names, args.results)
+            name: breakdown(load_results_file(path), categories, path)
+            for name, path in zip(names, args.results)
         }
     except (OSError, json.JSONDecodeError, ResultsFileError, ValueError) as e:
         print(f'per_category: {e}', file=sys.stderr)

@@ -19,14 +19,11 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use('Agg')
+from occlunet.evaluation.stats import load_results, pr_curve, roc_curve
 
-import matplotlib.pyplot as plt  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from occlunet.evaluation.stats import load_results, pr_curve, roc_curve  # noqa: E402
+matplotlib.use('Agg')  # files only, no display
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -24,11 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-from _common import (  # noqa: E402
-    REPO,
+from occlunet.benchmark import (
     add_common_args,
     build_model,
     check_common_args,
@@ -46,6 +44,8 @@ from _common import (  # noqa: E402
     write_json,
     write_synthetic_run,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 GOAL_SIZE = 512
 UNCOMPRESSED_FPS = 300.0

@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-from _common import (  # noqa: E402
+from occlunet.benchmark import (
     GIB,
-    REPO,
     build_model,
     fmt,
     format_table,
@@ -41,6 +39,8 @@ from _common import (  # noqa: E402
     write_json,
     write_synthetic_run,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 MODES = {
     'stream': [],

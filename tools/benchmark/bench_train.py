@@ -5,7 +5,7 @@ python tools/benchmark/bench_train.py [--size 512] [--batch 4] [--clip-targets 4
 
 Models from ``configs/occlunet1_dsa.py`` (and mmdet YOLOX with its backbone widths, neck and head) through
 the registry, the config's optimizer (SGD, Nesterov), synthetic tensors (one box per target frame),
-``model.train_step`` timed after a warm-up step, the variants interleaved (tools/benchmark/_common.py):
+``model.train_step`` timed after a warm-up step, the variants interleaved (occlunet/benchmark/timing.py):
 
     yolox_s            a batch of ``--batch`` images.
     occlunet1_windows  a batch of ``--batch`` windows of T = 3 neighbour stacks (window mode: 3 backbone
@@ -24,11 +24,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-from _common import (  # noqa: E402
-    REPO,
+from occlunet.benchmark import (
     add_common_args,
     autocast,
     build_model,
@@ -47,6 +45,8 @@ from _common import (  # noqa: E402
     write_json,
     yolox_s_cfg,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 GOAL_RATIO = 1.3
 BOX = (0.4, 0.4, 0.6, 0.6)  # the target box, as fractions of the input

@@ -16,6 +16,7 @@ machine's float32 matmul peak; ``achieved / floor`` = floor time / measured time
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -32,20 +33,10 @@ from mmengine.runner import load_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 import occlunet  # noqa: F401  (registers modules and the weights-only checkpoint loader)
+from occlunet.benchmark import matmul_peak_gflops
 from occlunet.engine import load_tool_config
 
 COMPONENTS = ('data', 'preprocess', 'spatial', 'temporal', 'head+assign', 'backward', 'optimizer')
-MATMUL_SIZE = 2048
-
-
-def matmul_peak_gflops(repeats: int = 5) -> float:
-    a, b = torch.randn(MATMUL_SIZE, MATMUL_SIZE), torch.randn(MATMUL_SIZE, MATMUL_SIZE)
-    best = float('inf')
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * MATMUL_SIZE**3 / best / 1e9
 
 
 class Timers:
@@ -98,7 +89,7 @@ def profile_config(config: str, args: argparse.Namespace) -> dict:
         data = model.data_preprocessor(data, True)
         timers.step['preprocess'] = time.perf_counter() - t0
         counter = FlopCounterMode(display=False) if flops is None and index == args.warmup else None
-        with counter or _null():
+        with counter or contextlib.nullcontext():
             losses = model.loss(data['inputs'], data['data_samples'])
             loss, _ = model.parse_losses(losses)
             t0 = time.perf_counter()
@@ -118,7 +109,7 @@ def profile_config(config: str, args: argparse.Namespace) -> dict:
     total = statistics.median(s['total'] for s in steps)
     per_component = {c: statistics.median(s[c] for s in steps) for c in COMPONENTS}
     frames_per_s = statistics.median(t / s['total'] for t, s in zip(targets, steps))
-    peak = matmul_peak_gflops()
+    peak = matmul_peak_gflops(torch.device('cpu'))
     floor = flops / (peak * 1e9) if flops else None
     return {
         'config': config,
@@ -134,14 +125,6 @@ def profile_config(config: str, args: argparse.Namespace) -> dict:
         'matmul_peak_gflops': peak,
         'achieved_over_floor': None if floor is None else floor / total,
     }
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def markdown(rows: list[dict]) -> str:

@@ -128,9 +128,10 @@ class SequenceVisualizationHook(Hook):
 
     def draw(self, sample: Any) -> tuple[str, str | None]:
         """Write the GIF (and MinIP PNG) of one whole-sequence data sample; returns their paths."""
-        from occlunet.apis.sequence_result import label_name, sequence_result
+        from occlunet.apis.sequence_result import sequence_result
         from occlunet.dicom import load_dsa
         from occlunet.evaluation.metrics.sequence_record import gt_boxes_in_dicom, to_numpy
+        from occlunet.evaluation.verdict import label_name
         from occlunet.visualization import draw_result, draw_result_minip, write_gif, write_png
 
         meta = sample.metainfo

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,10 @@ import numpy as np
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from sklearn.metrics import confusion_matrix, matthews_corrcoef, roc_auc_score
+from sklearn.metrics import confusion_matrix
 
-from .sequence_detection_metric import json_safe
+from ..results_record import json_safe
+from ..verdict import binary_mcc, roc_auc
 
 PROB_EPS = 1e-7  # probabilities are clipped to [eps, 1 - eps] for the log loss
 META_KEYS = ('video_id', 'file_name', 'study_id', 'view')
@@ -111,20 +111,8 @@ class BinaryClassificationMetric(BaseMetric):
         if bad:
             raise ValueError(f'{self.__class__.__name__}: labels must be 0 or 1, got {bad}')
         tn, fp, fn, tp = (int(v) for v in confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel())
-        with warnings.catch_warnings():  # sklearn warns when a class is absent; MCC is then 0
-            warnings.simplefilter('ignore', RuntimeWarning)
-            warnings.simplefilter('ignore', UserWarning)
-            mcc = float(matthews_corrcoef(y_true, y_pred)) if len(results) else math.nan
-        if len(np.unique(y_true)) == 2:
-            auc = float(roc_auc_score(y_true, scores))
-        else:
-            warnings.warn(
-                f'{self.__class__.__name__}: ROC AUC is undefined (NaN): the {len(results)} sequence(s) '
-                'need both positive and negative labels',
-                UserWarning,
-                stacklevel=2,
-            )
-            auc = math.nan
+        mcc = binary_mcc(y_true, y_pred)
+        auc = roc_auc(y_true, scores, warn=self.__class__.__name__)
         probs = np.clip(scores, PROB_EPS, 1 - PROB_EPS)
         log_likelihood = y_true * np.log(probs) + (1 - y_true) * np.log1p(-probs)
         bce = float(-np.mean(log_likelihood)) if len(results) else math.nan

@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
+from ..results_record import ResultGT, ResultSequence, ResultsFile, ResultTrack
+from ..verdict import (
+    SequenceOutcome,
+    best_track,
+    binary_mcc,
+    judge_sequence,
+    label_name,
+    presence_score,
+    roc_auc,
+    xyxy_to_xywh,
+)
 from .detection_rates import detection_rates, harmonic_f1
-from .sequence_outcome import SequenceOutcome, sequence_outcome
 from .sequence_record import sequence_record
 
 # 0.01 (OccluNet's minimum confidence), then 0.05, 0.10, ..., 0.95.
 DEFAULT_SWEEP_THRS: tuple[float, ...] = (0.01, *(round(0.05 * i, 2) for i in range(1, 20)))
 COUNT_KEYS = ('tp', 'fp', 'fn', 'tn')
-
-
-def xyxy_to_xywh(box: Sequence[float]) -> list[float]:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return [x1, y1, x2 - x1, y2 - y1]
-
-
-def json_safe(value: Any) -> Any:
-    """NaN / inf become None (strict JSON); containers are converted recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 @METRICS.register_module()
@@ -82,7 +70,8 @@ class SequenceDetectionMetric(BaseMetric):
             else the label numbers.
         sweep_thrs: confidence thresholds of the PR sweep.
         out_file: when set, a JSON file with the settings, metrics, sweep and, per sequence, the GT boxes,
-            the best track and all tracks (boxes as ``[x, y, w, h]`` in DICOM pixels) and the outcome.
+            the best track and all tracks (boxes as ``[x, y, w, h]`` in DICOM pixels) and the outcome
+            (:class:`~occlunet.evaluation.results_record.ResultsFile`).
         extra_settings: recorded with the settings in ``out_file``, e.g. ``time_order`` and ``time_seed``
             of a test-time ablation (``tools/test.py --time-order``).
         collect_device, prefix, collect_dir: see mmengine's ``BaseMetric``; the prefix defaults to
@@ -137,19 +126,18 @@ class SequenceDetectionMetric(BaseMetric):
     # ----------------------------------------------------------------------------------------------
     def best_track(self, record: dict) -> dict | None:
         """The first (best-sorted) track whose confidence passes ``score_thr``, or None."""
-        return next((t for t in record['tracks'] if t['confidence'] >= self.score_thr), None)
+        return best_track(record['tracks'], self.score_thr)
 
     def outcome(self, record: dict, threshold: float) -> SequenceOutcome:
         """The outcome of one sequence when its best track must have confidence ``>= threshold``."""
-        best = self.best_track(record)
-        if best is not None and best['confidence'] < threshold:
-            best = None
-        return sequence_outcome(
-            np.asarray(record['gt_bboxes'], dtype=np.float64).reshape(-1, 4),
-            np.asarray(record['gt_labels'], dtype=np.int64),
-            None if best is None else np.asarray(best['bbox']),
-            None if best is None else best['label'],
-            self.ref_size / max(record['ori_shape']),
+        best = best_track(record['tracks'], self.score_thr, sweep_thr=threshold)
+        return judge_sequence(
+            record['gt_bboxes'],
+            record['gt_labels'],
+            best,
+            None if best is None else best['bbox'],
+            record['ori_shape'],
+            self.ref_size,
             self.distance_thr,
             self.single_class,
         )
@@ -196,23 +184,10 @@ class SequenceDetectionMetric(BaseMetric):
 
     def presence(self, records: Sequence[dict]) -> dict[str, float]:
         """MCC of GT presence vs. track presence, ROC AUC of GT presence vs. the best track's score."""
-        y_true = np.array([len(r['gt_labels']) > 0 for r in records], dtype=np.int64)
+        y_true = [int(len(r['gt_labels']) > 0) for r in records]
         best = [self.best_track(r) for r in records]
-        y_pred = np.array([b is not None for b in best], dtype=np.int64)
-        scores = np.array([0.0 if b is None else b['score'] for b in best], dtype=np.float64)
-        with warnings.catch_warnings():  # sklearn warns when one class is absent; MCC is then 0
-            warnings.simplefilter('ignore', UserWarning)
-            mcc = float(matthews_corrcoef(y_true, y_pred)) if len(records) else math.nan
-        if len(np.unique(y_true)) == 2:
-            auc = float(roc_auc_score(y_true, scores))
-        else:
-            warnings.warn(
-                f'{self.__class__.__name__}: ROC AUC is undefined (NaN): the {len(records)} sequence(s) '
-                'need both sequences with and without occlusion',
-                UserWarning,
-                stacklevel=2,
-            )
-            auc = math.nan
+        mcc = binary_mcc(y_true, [int(b is not None) for b in best])
+        auc = roc_auc(y_true, [presence_score(b) for b in best], warn=self.__class__.__name__)
         return dict(mcc=mcc, auc=auc)
 
     def sweep_entry(self, records: Sequence[dict], threshold: float) -> dict:
@@ -254,17 +229,11 @@ class SequenceDetectionMetric(BaseMetric):
         print_log('\n'.join(lines), logger='current', level=logging.INFO)
 
     # ----------------------------------------------------------------------------------------------
-    @staticmethod
-    def label_name(label: int | None, names: Sequence[str]) -> str | None:
-        if label is None:
-            return None
-        return names[label] if 0 <= label < len(names) else str(label)
-
-    def track_json(self, track: dict, names: Sequence[str]) -> dict:
-        return dict(
+    def track_json(self, track: dict, names: Sequence[str]) -> ResultTrack:
+        return ResultTrack(
             bbox=xyxy_to_xywh(track['bbox']),
             label=track['label'],
-            label_name=self.label_name(track['label'], names),
+            label_name=label_name(track['label'], names),
             score=track['score'],
             confidence=track['confidence'],
             passed=track['confidence'] >= self.score_thr,
@@ -283,26 +252,26 @@ class SequenceDetectionMetric(BaseMetric):
         for record, outcome in zip(records, outcomes):
             best = self.best_track(record)
             sequences.append(
-                dict(
+                ResultSequence(
                     video_id=record['video_id'],
                     file_name=record['file_name'],
                     img_path=record['img_path'],
                     ori_shape=record['ori_shape'],
                     gt_label=record['gt_label'],
                     gt=[
-                        dict(bbox=xyxy_to_xywh(box), label=lab, label_name=self.label_name(lab, names))
+                        ResultGT(bbox=xyxy_to_xywh(box), label=lab, label_name=label_name(lab, names))
                         for box, lab in zip(record['gt_bboxes'], record['gt_labels'])
                     ],
                     best_track=None if best is None else self.track_json(best, names),
                     tracks=[self.track_json(t, names) for t in record['tracks']],
                     outcome=outcome.name,
-                    gt_class=self.label_name(outcome.gt_class, names),
-                    pred_class=self.label_name(outcome.pred_class, names),
+                    gt_class=label_name(outcome.gt_class, names),
+                    pred_class=label_name(outcome.pred_class, names),
                     distance=outcome.distance,
                 )
             )
         prefix = self.prefix + '/' if self.prefix else ''
-        document = dict(
+        document = ResultsFile(
             settings=dict(
                 score_thr=self.score_thr,
                 distance_thr=self.distance_thr,
@@ -318,7 +287,5 @@ class SequenceDetectionMetric(BaseMetric):
             sweep=self.sweep,
             sequences=sequences,
         )
-        path = Path(self.out_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(json_safe(document), indent=2, allow_nan=False))
+        path = document.write(self.out_file)
         print_log(f'{self.__class__.__name__}: wrote {len(records)} sequence(s) to {path}', logger='current')

@@ -11,9 +11,9 @@ plain python values, safe to pickle across ranks and to write as JSON:
 ``gt_labels``: [int, ...], one per GT box.
 ``gt_label``: the sequence label (0/1) or None when the sample has none.
 ``tracks``: one dict per predicted track, best first (score descending, then first frame, then
-    ``track_id``, then list order, as ``Track.sort_key``): ``frame_ids``, ``bbox`` (xyxy, DICOM pixels,
-    the confidence-weighted mean box), ``label``, ``score`` (sum of confidences times duration),
-    ``confidence`` (mean detection confidence), ``track_id``.
+    ``track_id``, then list order: :func:`~occlunet.evaluation.verdict.sort_tracks`): ``frame_ids``,
+    ``bbox`` (xyxy, DICOM pixels, the confidence-weighted mean box), ``label``, ``score`` (sum of
+    confidences times duration), ``confidence`` (mean detection confidence), ``track_id``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import Any
 import numpy as np
 from mmengine.structures import BaseDataElement
 
+from occlunet.structures.boxes import FLIP_AXES, input_to_dicom_boxes
+
+from ..verdict import sort_tracks
+
 BOX_DIM = 4
 TRACK_KEYS = ('frame_ids', 'bbox', 'label', 'score', 'scores')
-FLIP_AXES = {'horizontal': (True, False), 'vertical': (False, True), 'diagonal': (True, True)}
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -66,21 +69,9 @@ def gt_boxes_in_dicom(sample: Mapping) -> tuple[np.ndarray, np.ndarray]:
             f'{len(labels)} labels'
         )
     direction = sample.get('flip_direction') if sample.get('flip') else None
-    if direction is not None:
-        if direction not in FLIP_AXES:
-            raise ValueError(
-                f'SequenceDetectionMetric: {describe(sample)}: unknown flip_direction {direction!r}'
-            )
-        height, width = sample['img_shape'][:2]
-        flip_x, flip_y = FLIP_AXES[direction]
-        if flip_x:
-            bboxes[:, [0, 2]] = width - bboxes[:, [2, 0]]
-        if flip_y:
-            bboxes[:, [1, 3]] = height - bboxes[:, [3, 1]]
-    scale = sample.get('scale_factor')
-    if scale is not None:
-        w_scale, h_scale = (float(v) for v in np.asarray(scale, dtype=np.float64).reshape(-1)[:2])
-        bboxes = bboxes / np.array([w_scale, h_scale, w_scale, h_scale])
+    if direction is not None and direction not in FLIP_AXES:
+        raise ValueError(f'SequenceDetectionMetric: {describe(sample)}: unknown flip_direction {direction!r}')
+    bboxes = input_to_dicom_boxes(bboxes, sample.get('img_shape'), direction, sample.get('scale_factor'))
     return bboxes, labels
 
 
@@ -110,12 +101,6 @@ def track_entry(track: Any, sample: Mapping) -> dict:
         confidence=float(scores.mean()),
         track_id=int(entry.get('track_id', -1)),
     )
-
-
-def sort_tracks(tracks: list[dict]) -> list[dict]:
-    """Best first, ordered like ``Track.sort_key`` (stable: list order breaks the remaining ties)."""
-    first = lambda t: t['frame_ids'][0] if t['frame_ids'] else 0  # noqa: E731
-    return sorted(tracks, key=lambda t: (-t['score'], first(t), t['track_id']))
 
 
 def sequence_record(sample: Any) -> dict:

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
-from .curves import ROCCurve
+from ..verdict import binary_mcc, roc_auc
 
 CLASSIFICATION_DOCUMENT_KEYS = ('sequences',)
 CLASSIFICATION_SEQUENCE_KEYS = ('video_id', 'file_name', 'study_id', 'view', 'label', 'score')
@@ -145,22 +143,9 @@ def binary_metrics(labels, scores, threshold: float = 0.5) -> BinaryMetrics:
     fn, tn = int(np.sum((p == 0) & (y == 1))), int(np.sum((p == 0) & (y == 0)))
     n_pos, n_neg = tp + fn, fp + tn
     nan = math.nan
-    with warnings.catch_warnings():  # one label only: sklearn warns and returns 0, as documented above
-        warnings.filterwarnings('ignore', message='A single label was found', category=UserWarning)
-        mcc = float(skm.matthews_corrcoef(y, p)) if len(y) else nan
-    auc = float(skm.roc_auc_score(y, s)) if n_pos and n_neg else nan
+    mcc = binary_mcc(y, p)  # 0 with one label or one decision only, as documented above
+    auc = roc_auc(y, s)
     return BinaryMetrics(
         n=len(y), num_positive=n_pos, num_negative=n_neg, tp=tp, fp=fp, fn=fn, tn=tn, mcc=mcc, auc=auc,
         sensitivity=tp / n_pos if n_pos else nan, specificity=tn / n_neg if n_neg else nan,
     )  # fmt: skip
-
-
-def roc_from_scores(labels, scores) -> ROCCurve:
-    """ROC curve and AUC of ``scores`` against 0/1 ``labels``; empty arrays and NaN with one class only."""
-    y = np.asarray(labels, dtype=np.int64).reshape(-1)
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if len(np.unique(y)) < 2:
-        empty = np.zeros(0, dtype=np.float64)
-        return ROCCurve(empty, empty, empty, math.nan)
-    fpr, tpr, thresholds = skm.roc_curve(y, s)
-    return ROCCurve(fpr, tpr, thresholds, float(skm.roc_auc_score(y, s)))

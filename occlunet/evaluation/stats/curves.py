@@ -13,7 +13,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from sklearn import metrics as skm
+
+from ..verdict import ROCCurve, presence_score, roc_from_scores
 
 
 class PRCurve(NamedTuple):
@@ -22,19 +23,6 @@ class PRCurve(NamedTuple):
     recall: np.ndarray
     precision: np.ndarray
     thresholds: np.ndarray
-
-
-class ROCCurve(NamedTuple):
-    """``fpr``, ``tpr``, ``thresholds`` as ``sklearn.metrics.roc_curve`` returns them, and the ROC AUC.
-
-    With sequences of one kind only (all with or all without occlusion) the curve is undefined: empty
-    arrays and ``auc`` NaN.
-    """
-
-    fpr: np.ndarray
-    tpr: np.ndarray
-    thresholds: np.ndarray
-    auc: float
 
 
 def _number(value: float | None) -> float:
@@ -62,19 +50,9 @@ def presence_labels(results: dict) -> np.ndarray:
 
 def sequence_scores(results: dict) -> np.ndarray:
     """(N,) float: the best track's score, 0 where no track passed the metric's ``score_thr``."""
-    scores = [
-        0.0 if seq['best_track'] is None else float(seq['best_track']['score'])
-        for seq in results['sequences']
-    ]
-    return np.array(scores, dtype=np.float64)
+    return np.array([presence_score(seq['best_track']) for seq in results['sequences']], dtype=np.float64)
 
 
 def roc_curve(results: dict) -> ROCCurve:
     """ROC curve and AUC of sequence presence against the sequence score (see the module docstring)."""
-    y_true = presence_labels(results)
-    scores = sequence_scores(results)
-    if len(np.unique(y_true)) < 2:
-        empty = np.zeros(0, dtype=np.float64)
-        return ROCCurve(empty, empty, empty, math.nan)
-    fpr, tpr, thresholds = skm.roc_curve(y_true, scores)
-    return ROCCurve(fpr, tpr, thresholds, float(skm.roc_auc_score(y_true, scores)))
+    return roc_from_scores(presence_labels(results), sequence_scores(results))

@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.stats import binomtest, chi2
 
-CORRECT_OUTCOMES = frozenset({'TP', 'TN'})
+from ..verdict import is_correct_outcome
+
 SHOW_UNMATCHED = 5  # unmatched sequences named in an error message
 
 
@@ -80,7 +81,7 @@ def sequence_key(sequence: dict) -> tuple[str, object]:
 
 def is_correct(sequence: dict) -> bool:
     """Outcome ``TP`` or ``TN``."""
-    return sequence['outcome'] in CORRECT_OUTCOMES
+    return is_correct_outcome(sequence['outcome'])
 
 
 def keyed_sequences(results: dict, name: str) -> dict[tuple, dict]:

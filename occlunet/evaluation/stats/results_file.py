@@ -1,4 +1,6 @@
-"""Load and validate a result file written by ``SequenceDetectionMetric`` (``tools/test.py --out``)."""
+"""Load and validate a result file written by ``SequenceDetectionMetric`` (``tools/test.py --out``).
+
+The layout and its typed record: :mod:`occlunet.evaluation.results_record`."""
 
 from __future__ import annotations
 
@@ -6,14 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..results_record import ResultsFile, ResultsFileError
+
 DOCUMENT_KEYS = ('settings', 'num_sequences', 'metrics', 'sweep', 'sequences')
 SEQUENCE_KEYS = ('video_id', 'file_name', 'gt_label', 'gt', 'best_track', 'outcome')
 SWEEP_KEYS = ('score_thr', 'precision', 'recall')
 OUTCOMES = frozenset({'TP', 'FP', 'FN', 'FN+FP', 'TN'})
-
-
-class ResultsFileError(ValueError):
-    """A file is not a (well-formed) ``SequenceDetectionMetric`` result file."""
 
 
 def validate_results(document: Any, source: str = '<results>') -> dict:
@@ -74,6 +74,17 @@ def load_results(path: str | Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ResultsFileError(f'{path}: not a JSON file: {e}') from e
     return validate_results(document, str(path))
+
+
+def load_results_file(path: str | Path) -> ResultsFile:
+    """The typed record of a ``SequenceDetectionMetric`` result file (:func:`load_results`, then
+    :meth:`ResultsFile.from_json`).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ResultsFileError: not a result file, or a newer ``schema_version`` than this code reads.
+    """
+    return ResultsFile.from_json(load_results(path), str(path))
 
 
 def time_order_of(document: dict) -> str:

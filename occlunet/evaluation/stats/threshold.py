@@ -11,15 +11,12 @@ confidence passes the threshold, hit within ``distance_thr`` reference pixels, c
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.metrics import matthews_corrcoef
 
 from ..metrics.detection_rates import detection_rates
-from ..metrics.sequence_outcome import sequence_outcome
+from ..verdict import best_track, binary_mcc, judge_sequence, xywh_to_xyxy
 
 CRITERIA = ('youden', 'f1', 'mcc', 'accuracy')
 
@@ -47,27 +44,22 @@ class ThresholdChoice:
         return asdict(self)
 
 
-def xywh_to_xyxy(box: Sequence[float]) -> np.ndarray:
-    x, y, w, h = (float(v) for v in box)
-    return np.array([x, y, x + w, y + h], dtype=np.float64)
-
-
 def counts_at(document: dict, threshold: float) -> dict[str, int]:
     """TP/FP/FN/TN of a result file's sequences when ``score_thr`` is ``threshold``.
 
     The tracks of each sequence are stored best first, so the best track is the first one whose
-    ``confidence`` is ``>= threshold``."""
+    ``confidence`` is ``>= threshold`` (:func:`~occlunet.evaluation.verdict.best_track`)."""
     settings = document['settings']
     counts = dict(tp=0, fp=0, fn=0, tn=0)
     for seq in document['sequences']:
-        best = next((t for t in seq.get('tracks', []) if t['confidence'] >= threshold), None)
-        gt = seq['gt']
-        outcome = sequence_outcome(
-            np.array([xywh_to_xyxy(g['bbox']) for g in gt], dtype=np.float64).reshape(-1, 4),
-            np.array([g['label'] for g in gt], dtype=np.int64),
+        best = best_track(seq.get('tracks', []), threshold)
+        outcome = judge_sequence(
+            [xywh_to_xyxy(g['bbox']) for g in seq['gt']],
+            [g['label'] for g in seq['gt']],
+            best,
             None if best is None else xywh_to_xyxy(best['bbox']),
-            None if best is None else best['label'],
-            settings['ref_size'] / max(seq['ori_shape']),
+            seq['ori_shape'],
+            settings['ref_size'],
             settings['distance_thr'],
             settings['single_class'],
         )
@@ -77,14 +69,12 @@ def counts_at(document: dict, threshold: float) -> dict[str, int]:
 
 
 def presence_mcc(document: dict, threshold: float) -> float:
-    """MCC of (GT present) against (a track passes ``threshold``), 0 when undefined (sklearn's rule, as
-    the metric's presence MCC)."""
+    """MCC of (GT present) against (a track passes ``threshold``), 0 when undefined and NaN without
+    sequences (:func:`~occlunet.evaluation.verdict.binary_mcc`, as the metric's presence MCC)."""
     sequences = document['sequences']
     y_true = [int(len(seq['gt']) > 0) for seq in sequences]
-    y_pred = [int(any(t['confidence'] >= threshold for t in seq.get('tracks', []))) for seq in sequences]
-    with warnings.catch_warnings():  # sklearn warns when one class is absent; MCC is then 0
-        warnings.simplefilter('ignore', UserWarning)
-        return float(matthews_corrcoef(y_true, y_pred))
+    y_pred = [int(best_track(seq.get('tracks', []), threshold) is not None) for seq in sequences]
+    return binary_mcc(y_true, y_pred)
 
 
 def candidate_thresholds(document: dict) -> list[float]:

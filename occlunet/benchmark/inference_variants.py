@@ -3,61 +3,56 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from _common import (  # noqa: E402
-    REPO,
+from ..apis import SequenceInferencer
+from ..dicom import load_dsa
+from ..models.layers import fuse_for_inference
+from ..structures import window_frame_indices
+from .flops import count_macs
+from .models import (
     build_model,
     candidate_threshold,
-    count_macs,
     head_scores,
-    inference,
     load_config,
     write_synthetic_run,
     yolox_s_cfg,
 )
-
-CONFIGS = {
-    'occlunet1': REPO / 'configs' / 'occlunet1_dsa.py',
-    'occlunet2': REPO / 'configs' / 'occlunet2_dsa.py',
-    'minip': REPO / 'configs' / 'yolox_s_minip_dsa.py',
-    'classifier': REPO / 'configs' / 'classifier' / 'gru_resnet18_dsa.py',
-}
+from .timing import inference
 
 
 def pipeline_options(size: int) -> dict:
     return {'test_dataloader.dataset.pipeline.1.scale': (size, size)}
 
 
-def classifier_available() -> str | None:
-    """None if the GRU classifier can be benchmarked, else why not."""
-    try:
-        import occlunet.models.classifiers  # noqa: F401
-    except ImportError as exc:
-        return f'occlunet.models.classifiers is missing ({exc})'
-    if not CONFIGS['classifier'].exists():
-        return f'{CONFIGS["classifier"].relative_to(REPO)} is missing'
-    return None
+class InferenceBench:
+    """The models and the timed callables of one input size.
 
+    Args:
+        args: the command line of tools/benchmark/bench_inference.py (``frames``, ``variants``,
+            ``candidates``, ``amp``, ``no_fuse``, ``no_trace``).
+        device: where the models run.
+        size: the network input size; the synthetic run's frames are ``size`` x ``size``.
+        folder: where the synthetic run is written.
+        configs: the config file of each model (``occlunet1``, ``occlunet2``, ``minip``, ``classifier``).
+    """
 
-class Bench:
-    """The models and the timed callables of one input size."""
-
-    def __init__(self, args: argparse.Namespace, device: torch.device, size: int, folder: Path) -> None:
-        from occlunet.apis import SequenceInferencer
-        from occlunet.dicom import load_dsa
-        from occlunet.models.layers import fuse_for_inference
-
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        device: torch.device,
+        size: int,
+        folder: Path,
+        configs: Mapping[str, str | os.PathLike],
+    ) -> None:
         self.args, self.device, self.size = args, device, size
         self.dicom, _ = write_synthetic_run(folder, size, args.frames)
         self.frames = load_dsa(self.dicom).frames  # (F, size, size)
-        self.skipped: dict[str, str] = {}
         fuse = not args.no_fuse
         wanted = set(args.variants)
 
@@ -67,7 +62,7 @@ class Bench:
             return model
 
         def inferencer(name: str) -> SequenceInferencer:
-            cfg = load_config(CONFIGS[name], pipeline_options(size))
+            cfg = load_config(configs[name], pipeline_options(size))
             torch.manual_seed(0)
             out = SequenceInferencer(cfg, None, device=device, fuse=False)
             prepare(out.model)
@@ -76,13 +71,7 @@ class Bench:
         self.o1 = inferencer('occlunet1')
         self.o2 = inferencer('occlunet2') if 'occlunet2_stream' in wanted else None
         self.minip = inferencer('minip') if 'minip_sequence' in wanted else None
-        self.classifier = None
-        if 'gru_classifier' in wanted:
-            reason = classifier_available()
-            if reason is None:
-                self.classifier = inferencer('classifier')
-            else:
-                self.skipped['gru_classifier'] = reason
+        self.classifier = inferencer('classifier') if 'gru_classifier' in wanted else None
         self.yolox = prepare(build_model(yolox_s_cfg(self.o1.cfg.model)).to(device).eval())
         self.thresholds = self._set_thresholds()
 
@@ -134,8 +123,6 @@ class Bench:
 
     def run_recompute(self) -> None:
         """Backbone + PAFPN on every stack of every window (T = 3 calls per frame), as published."""
-        from occlunet.structures import window_frame_indices
-
         inf, model = self.o1, self.o1.model
         steps = inf.frame_steps
         low_high = inf.intensity_range(self.frames)
@@ -179,7 +166,7 @@ class Bench:
             ),
             'occlunet1_dicom': lambda: self.o1.predict_stream(self.dicom),
         }
-        return {name: wrapped(table[name]) for name in self.args.variants if name not in self.skipped}
+        return {name: wrapped(table[name]) for name in self.args.variants}
 
     # -- FLOPs ---------------------------------------------------------------------------------------
     def macs_per_frame(self) -> dict[str, int | None]:
